@@ -1,0 +1,5 @@
+"""``python -m dynaspine``: the same as the ``dynaspine`` command."""
+
+from dynaspine.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""phantom (under construction)."""

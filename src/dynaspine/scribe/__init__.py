@@ -1,0 +1,1 @@
+"""scribe (under construction)."""

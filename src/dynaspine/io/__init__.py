@@ -1,5 +1,21 @@
-"""Reading studies: DICOM, video and image folders, ordering and calibration."""
+"""Reading studies: DICOM, video and image folders, ordering and calibration.
 
+:func:`load_study` reads every input form of DESIGN.md into one :class:`Study`;
+:func:`scan_dicom` lists the DICOM images of a folder or DICOMDIR with headers only, for
+study-level work (view classification, view counts).
+"""
+
+from dynaspine.io._calibration import Calibration, parse_pixel_spacing
+from dynaspine.io._load import load_study
+from dynaspine.io._scan import DicomImage, scan_dicom
 from dynaspine.io._study import CalibrationSource, Study
 
-__all__ = ["CalibrationSource", "Study"]
+__all__ = [
+    "Calibration",
+    "CalibrationSource",
+    "DicomImage",
+    "Study",
+    "load_study",
+    "parse_pixel_spacing",
+    "scan_dicom",
+]

@@ -1,0 +1,374 @@
+"""Vertebra templates and image pyramids.
+
+A template is the vertebral body region of the reference frame: the polygon of its four
+corners, dilated about its centroid, masked, smoothed, with the steepest-descent images of
+the inverse-compositional Lucas-Kanade algorithm (Baker & Matthews, "Lucas-Kanade 20 years
+on: a unifying framework", IJCV 56(3), 2004) precomputed for a rigid warp (rotation about
+the template centroid + translation) at each pyramid level.
+
+Pyramid levels are made by :func:`cv2.pyrDown`, whose output pixel ``i`` is centred on input
+pixel ``2 i``; a level-0 point ``p`` is the level-``L`` point ``p / 2**L``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+_SHIFT = 4  # fixed-point bits for cv2.fillPoly (sub-pixel polygon corners)
+
+
+class FramePyramid:
+    """Lazily built Gaussian pyramid of one frame and its band-passed levels.
+
+    Parameters
+    ----------
+    frame
+        One 2-D frame.
+    sigma, highpass
+        Band-pass of :meth:`filtered`: see :func:`band_pass`.
+    """
+
+    def __init__(self, frame: npt.NDArray[np.generic], *, sigma: float, highpass: float) -> None:
+        self._raw = frame
+        self._levels: dict[int, F32] = {}
+        self._filtered: dict[int, F32] = {}
+        self._rects: dict[int, list[tuple[int, int, int, int]]] = {}
+        self._lock = threading.Lock()
+        self.sigma = sigma
+        self.highpass = highpass
+        self.shape = (int(frame.shape[0]), int(frame.shape[1]))
+
+    def level(self, lev: int) -> F32:
+        """The frame at pyramid level ``lev`` (0 = full resolution), float32."""
+        got = self._levels.get(lev)
+        if got is not None:
+            return got
+        if lev == 0:
+            img = np.ascontiguousarray(self._raw, dtype=np.float32)
+        elif lev == 1 and self._raw.dtype in (np.uint8, np.uint16, np.float32):
+            img = cv2.pyrDown(np.ascontiguousarray(self._raw)).astype(np.float32, copy=False)
+        else:
+            img = cv2.pyrDown(self.level(lev - 1))
+        self._levels[lev] = img
+        return img
+
+    def filtered(self, lev: int, need: tuple[float, float, float, float] | None = None) -> F32:
+        """The band-passed frame at pyramid level ``lev`` (what templates are matched on).
+
+        Computed lazily in rectangles: ``need`` (a level-``lev`` rectangle x0, y0, x1, y1;
+        ``None`` = the whole level) not yet inside a computed rectangle gets computed (with
+        some room around it). Pixels outside the computed rectangles are never read.
+        """
+        rows, cols = self.shape
+        lrows, lcols = (rows + 2**lev - 1) >> lev, (cols + 2**lev - 1) >> lev
+        if need is None:
+            need = (0.0, 0.0, lcols - 1.0, lrows - 1.0)
+        out = self._filtered.get(lev)
+        if out is not None and _covered(need, self._rects.get(lev, [])):
+            return out
+        with self._lock:
+            return self._compute(lev, need)
+
+    def _compute(self, lev: int, need: tuple[float, float, float, float]) -> F32:
+        img = self.level(lev)
+        rows, cols = img.shape
+        rects = self._rects.setdefault(lev, [])
+        out = self._filtered.get(lev)
+        if out is not None and _covered(need, rects):
+            return out
+        if out is None:
+            out = np.zeros_like(img)
+            self._filtered[lev] = out
+        room = 16 + 0.25 * max(need[2] - need[0], need[3] - need[1])
+        x0 = max(math.floor(need[0] - room), 0)
+        y0 = max(math.floor(need[1] - room), 0)
+        x1 = min(math.ceil(need[2] + room), cols - 1)
+        y1 = min(math.ceil(need[3] + room), rows - 1)
+        area = sum((r[2] - r[0] + 1) * (r[3] - r[1] + 1) for r in rects)
+        if area + (x1 - x0 + 1) * (y1 - y0 + 1) > 0.6 * rows * cols:
+            x0, y0, x1, y1 = 0, 0, cols - 1, rows - 1
+            rects.clear()
+        m = math.ceil(3 * self.highpass) + math.ceil(3 * self.sigma) + 2
+        cx0, cy0 = max(x0 - m, 0), max(y0 - m, 0)
+        cx1, cy1 = min(x1 + m, cols - 1), min(y1 + m, rows - 1)
+        band = band_pass(img[cy0 : cy1 + 1, cx0 : cx1 + 1], self.sigma, self.highpass)
+        out[y0 : y1 + 1, x0 : x1 + 1] = band[y0 - cy0 : y1 - cy0 + 1, x0 - cx0 : x1 - cx0 + 1]
+        rects.append((x0, y0, x1, y1))
+        return out
+
+
+def _covered(need: tuple[float, float, float, float], rects: list[tuple[int, int, int, int]]) -> bool:
+    return any(
+        need[0] >= r[0] and need[1] >= r[1] and need[2] <= r[2] and need[3] <= r[3] for r in rects
+    )
+
+
+def scale_matrix(lev: int) -> F64:
+    """3x3 matrix taking level-0 pixel coordinates to level ``lev``."""
+    s = 0.5**lev
+    return np.array([[s, 0.0, 0.0], [0.0, s, 0.0], [0.0, 0.0, 1.0]])
+
+
+def to_level(m: F64, lev: int) -> F64:
+    """A level-0 rigid transform (3x3) expressed in level-``lev`` coordinates."""
+    if lev == 0:
+        return m
+    s = 0.5**lev
+    out = m.copy()
+    out[:2, 2] *= s
+    return out
+
+
+def from_level(m: F64, lev: int) -> F64:
+    """Inverse of :func:`to_level`."""
+    if lev == 0:
+        return m
+    out = m.copy()
+    out[:2, 2] *= 2.0**lev
+    return out
+
+
+def rigid(theta: float, centre: F64, shift: F64) -> F64:
+    """3x3 matrix of a rotation by ``theta`` about ``centre`` followed by ``shift``."""
+    c, s = math.cos(theta), math.sin(theta)
+    cx, cy = float(centre[0]), float(centre[1])
+    return np.array(
+        [
+            [c, -s, cx + float(shift[0]) - (c * cx - s * cy)],
+            [s, c, cy + float(shift[1]) - (s * cx + c * cy)],
+            [0.0, 0.0, 1.0],
+        ]
+    )
+
+
+def rigid_inverse(m: F64) -> F64:
+    """Inverse of a rigid 3x3 matrix."""
+    out = np.eye(3)
+    rt = m[:2, :2].T
+    out[:2, :2] = rt
+    out[:2, 2] = -rt @ m[:2, 2]
+    return out
+
+
+def angle_of(m: F64) -> float:
+    """Rotation angle (radians) of a rigid 3x3 matrix."""
+    return math.atan2(float(m[1, 0]), float(m[0, 0]))
+
+
+def template_polygon(
+    corners: F64, *, dilation: float, margin_px: float, posterior_margin: float
+) -> F64:
+    """The template outline (level 0): corners dilated about their centroid.
+
+    With ``posterior_margin`` > 0 the posterior corners (slots 1 and 2) move further
+    posteriorly by that fraction of the body depth, taking in part of the posterior elements.
+    """
+    pts = np.asarray(corners, dtype=np.float64).copy()
+    if posterior_margin > 0:
+        pts[1] += (pts[1] - pts[0]) * posterior_margin
+        pts[2] += (pts[2] - pts[3]) * posterior_margin
+    centre = pts.mean(axis=0)
+    rel = pts - centre
+    dist = np.maximum(np.hypot(rel[:, 0], rel[:, 1]), 1e-9)
+    factor = 1.0 + dilation + margin_px / dist
+    return centre + rel * factor[:, None]
+
+
+def fill_polygon(shape: tuple[int, int], pts: F64) -> npt.NDArray[np.bool_]:
+    """Boolean mask of a polygon given in pixel-centre coordinates of an image of ``shape``."""
+    mask = np.zeros(shape, dtype=np.uint8)
+    fixed = np.round(np.asarray(pts) * (1 << _SHIFT)).astype(np.int32)
+    cv2.fillPoly(mask, [fixed], 1, lineType=cv2.LINE_8, shift=_SHIFT)
+    return mask.astype(bool)
+
+
+def warp_patch(image: F32, m_level: F64, origin: tuple[int, int], size: tuple[int, int]) -> F32:
+    """Sample ``image`` at ``m_level @ (u + origin)`` for every patch pixel ``u`` (bilinear)."""
+    a = m_level[:2].copy()
+    a[:, 2] += a[:, 0] * origin[0] + a[:, 1] * origin[1]
+    return cv2.warpAffine(
+        image,
+        a,
+        size,
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
+def smooth(patch: F32, sigma: float) -> F32:
+    """Gaussian smoothing (no-op for sigma 0)."""
+    if sigma <= 0:
+        return patch
+    return cv2.GaussianBlur(patch, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+
+
+def band_pass(patch: F32, sigma: float, highpass: float) -> F32:
+    """Difference of Gaussians: smoothing ``sigma`` against quantum noise minus a broad
+    ``highpass`` blur that removes slowly varying overlapping structures (soft tissue,
+    exposure gradients). ``highpass`` 0 keeps the smoothed image."""
+    low = smooth(patch, sigma)
+    if highpass <= 0:
+        return low
+    # Two passes of a box filter of width k have variance 2 (k^2 - 1) / 12: the odd k
+    # closest to that of a Gaussian of sigma ``highpass`` (Wells, IEEE PAMI 8(2), 1986).
+    k = max(3, 2 * round((math.sqrt(6.0 * highpass**2 + 1.0) - 1.0) / 2.0) + 1)
+    broad = cv2.boxFilter(low, -1, (k, k), borderType=cv2.BORDER_REPLICATE)
+    broad = cv2.boxFilter(broad, -1, (k, k), borderType=cv2.BORDER_REPLICATE)
+    return low - broad
+
+
+@dataclass
+class LevelTemplate:
+    """The template at one pyramid level, ready for inverse-compositional registration."""
+
+    level: int
+    origin: tuple[int, int]
+    size: tuple[int, int]
+    index: npt.NDArray[np.intp]
+    values: F32
+    steepest: F32
+    steepest_t: F32
+    points: F64
+    centre: F64
+    radius: float
+    box: F64
+
+
+@dataclass
+class SearchTemplate:
+    """Reference-frame crop around a vertebra at the coarse-search level."""
+
+    level: int
+    image: F32
+    origin: tuple[int, int]
+    polygon: F64
+    centre: F64
+
+
+@dataclass
+class VertebraTemplate:
+    """Everything registration needs for one vertebra."""
+
+    name: str
+    corners: F64
+    centre: F64
+    levels: dict[int, LevelTemplate]
+    finest: int
+    coarsest: int
+    search: SearchTemplate
+    size_px: float
+
+
+def _level_template(ref: FramePyramid, polygon0: F64, lev: int) -> LevelTemplate | None:
+    img = ref.filtered(lev)
+    poly = polygon0 * 0.5**lev
+    pad = 2
+    x0 = math.floor(poly[:, 0].min()) - pad
+    y0 = math.floor(poly[:, 1].min()) - pad
+    x1 = math.ceil(poly[:, 0].max()) + pad
+    y1 = math.ceil(poly[:, 1].max()) + pad
+    size = (x1 - x0 + 1, y1 - y0 + 1)
+    patch = warp_patch(img, np.eye(3), (x0, y0), size)
+    mask = fill_polygon((size[1], size[0]), poly - [x0, y0])
+    rows, cols = img.shape
+    yy, xx = np.mgrid[y0 : y1 + 1, x0 : x1 + 1]
+    inside = (xx >= 1) & (xx <= cols - 2) & (yy >= 1) & (yy <= rows - 2)
+    mask &= inside
+    index = np.flatnonzero(mask)
+    if index.size < 32:
+        return None
+    gy, gx = np.gradient(patch.astype(np.float64))
+    values = patch.ravel()[index].astype(np.float64)
+    mean, std = float(values.mean()), float(values.std())
+    if std <= 1e-6:
+        return None
+    values = (values - mean) / std
+    gx = gx.ravel()[index] / std
+    gy = gy.ravel()[index] / std
+    px = xx.ravel()[index].astype(np.float64)
+    py = yy.ravel()[index].astype(np.float64)
+    centre = np.array([px.mean(), py.mean()])
+    rx, ry = px - centre[0], py - centre[1]
+    steepest = np.stack([gx * -ry + gy * rx, gx, gy], axis=1).astype(np.float32)
+    radius = float(np.sqrt((rx * rx + ry * ry).max()))
+    box = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+    return LevelTemplate(
+        level=lev,
+        origin=(x0, y0),
+        size=size,
+        index=index,
+        values=values.astype(np.float32),
+        steepest=steepest,
+        steepest_t=np.ascontiguousarray(steepest.T),
+        points=np.stack([px, py], axis=1),
+        centre=centre,
+        radius=radius,
+        box=box,
+    )
+
+
+def build_template(
+    ref: FramePyramid,
+    name: str,
+    corners: F64,
+    *,
+    dilation: float,
+    margin_px: float,
+    posterior_margin: float,
+    min_template_px: int,
+    search_template_px: int,
+) -> VertebraTemplate | None:
+    """Build the multi-level template of one vertebra from the reference frame.
+
+    Returns ``None`` when the vertebra's region holds no usable image (outside the frame
+    or perfectly flat).
+    """
+    polygon = template_polygon(
+        corners, dilation=dilation, margin_px=margin_px, posterior_margin=posterior_margin
+    )
+    extent = float(np.ptp(polygon, axis=0).min())
+    finest = 0
+    while extent * 0.5 ** (finest + 1) >= min_template_px:
+        finest += 1
+    search_level = finest
+    while extent * 0.5 ** (search_level + 1) >= search_template_px:
+        search_level += 1
+    coarsest = max(search_level, finest)
+    levels: dict[int, LevelTemplate] = {}
+    for lev in range(finest, coarsest + 1):
+        lt = _level_template(ref, polygon, lev)
+        if lt is None:
+            if lev == finest:
+                return None
+            break
+        levels[lev] = lt
+    coarsest = max(levels)
+    # Search crop: a square around the centroid big enough to rotate the polygon inside it.
+    img = ref.filtered(search_level)
+    poly_s = polygon * 0.5**search_level
+    centre_s = poly_s.mean(axis=0)
+    half = math.ceil(float(np.hypot(*(poly_s - centre_s).T).max())) + 2
+    ox, oy = math.floor(centre_s[0]) - half, math.floor(centre_s[1]) - half
+    crop = warp_patch(img, np.eye(3), (ox, oy), (2 * half + 2, 2 * half + 2))
+    search = SearchTemplate(
+        level=search_level, image=crop, origin=(ox, oy), polygon=poly_s, centre=centre_s
+    )
+    return VertebraTemplate(
+        name=name,
+        corners=np.asarray(corners, dtype=np.float64),
+        centre=levels[finest].centre * 2.0**finest,
+        levels=levels,
+        finest=finest,
+        coarsest=coarsest,
+        search=search,
+        size_px=extent,
+    )

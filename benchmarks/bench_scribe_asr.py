@@ -63,7 +63,9 @@ def main() -> int:
     parser.add_argument("--no-prompt", action="store_true", help="transcribe without the spine prompt")
     parser.add_argument("--show", action="store_true", help="print each reference and hypothesis")
     parser.add_argument("--voice", default="en-us", help="espeak-ng voice (default en-us)")
-    parser.add_argument("--speed", type=int, default=150, help="espeak-ng words per minute")
+    parser.add_argument("--speed", type=int, default=130, help="espeak-ng words per minute")
+    parser.add_argument("--gap", type=int, default=4, help="espeak-ng pause between words (10 ms units)")
+    parser.add_argument("--no-correct", action="store_true", help="skip the vocabulary respelling")
     args = parser.parse_args()
     if shutil.which("espeak-ng") is None:
         print("espeak-ng is not installed (apt-get install espeak-ng)", file=sys.stderr)
@@ -77,12 +79,12 @@ def main() -> int:
         for i, ref in enumerate(lines):
             wav = Path(tmp) / f"d{i:02d}.wav"
             subprocess.run(
-                ["espeak-ng", "-v", args.voice, "-s", str(args.speed), "-w", str(wav), ref],
+                ["espeak-ng", "-v", args.voice, "-s", str(args.speed), "-g", str(args.gap), "-w", str(wav), ref],
                 check=True,
                 capture_output=True,
             )
             t0 = time.perf_counter()
-            tr = transcribe(wav, prompt="" if args.no_prompt else None)
+            tr = transcribe(wav, prompt=" " if args.no_prompt else None, correct=not args.no_correct)
             compute_s += time.perf_counter() - t0
             audio_s += tr.duration_s
             r, h = normalise(ref), normalise(tr.text)

@@ -68,7 +68,10 @@ def cases(anatomy: str) -> list[Case]:
         Case("lateral cine, long (90 frames)", {**base, "n_frames": 90}),
         Case("lateral cine, ROM x1.5", {**base, "rom_scale": 1.5}),
         Case("lateral cine, cone beam", {**base, "geometry": "cone"}),
-        Case("lateral cine, 1024px 0.25 mm", {**base, "shape": (1024, 1024), "pixel_spacing_mm": 0.25}),
+        Case(
+            "lateral cine, 1024px 0.25 mm",
+            {**base, "shape": (1024, 1024), "pixel_spacing_mm": 0.25},
+        ),
         Case("lateral cine, clicks 1 px", {**base, "click_noise_px": 1.0}),
         Case("AP cine, fluoro", ap),
         Case("AP cine, clicks 1 px", {**ap, "click_noise_px": 1.0}),
@@ -78,13 +81,19 @@ def cases(anatomy: str) -> list[Case]:
             {**base, "program": "static", "dose": "radiograph", "click_noise_px": 1.0},
             True,
         ),
-        Case("lateral static films, fluoro dose", {**base, "program": "static", "dose": "fluoro"}, True),
+        Case(
+            "lateral static films, fluoro dose",
+            {**base, "program": "static", "dose": "fluoro"},
+            True,
+        ),
         Case("AP static films", {**ap, "program": "static", "dose": "radiograph"}, True),
     ]
 
 
 def _ivr_errors(tr: Tracks, ph: Any, ref: int) -> list[float]:
-    kin = kinematics(tr.corners, pixel_spacing_mm=ph.pixel_spacing_mm, view=ph.view, reference_frame=ref)
+    kin = kinematics(
+        tr.corners, pixel_spacing_mm=ph.pixel_spacing_mm, view=ph.view, reference_frame=ref
+    )
     out: list[float] = []
     for level, lt in ph.truth.levels.items():
         if level not in kin.levels:

@@ -25,9 +25,11 @@ global search, kinematics, Cobb. Columns, pooled over seeds:
   included) against the exact corners;
 - ``Cobb clicks deg``: for reference, Cobb (same span) from the exact corners perturbed by the
   click noise on every film, i.e. what manual corner clicks of that noise give without tracking;
-- ``inferred ok``: the same films written without position tags (projection given by the
-  user as an override), positions inferred from the image; films whose inferred position is
-  right, of those inferred;
+- ``inferred ok``: the same films with every position and projection tag removed; only the
+  landmarked (neutral) film's projection is given as an override; the other films'
+  projections (by tracking the landmarked film's vertebrae onto them) and all positions are
+  inferred from the image; films whose inferred projection and position are both right, of
+  those inferred;
 - ``s/case``: wall time of :func:`analyze_study` per case.
 """
 
@@ -171,16 +173,18 @@ def run_case(
                 delattr(ds, kw)
         ds.save_as(bare / "dx" / f)
     projection = "lateral" if view == "lateral" else "AP"
-    ov = Overrides(images={f: {"projection": projection} for f in files})
-    # landmarks on the neutral film: the earliest acquired film is the phantom's neutral one
-    probe = analyze_study(bare / "dx", overrides=ov)
+    # landmarks on the neutral film, the earliest acquired; only its projection is given
+    probe = analyze_study(bare / "dx")
     first = min(probe["regions"][0]["views"], key=lambda v: v["acquired"] or "")["image"]
+    ov = Overrides(images={first: {"projection": projection}})
     doc = analyze_study(bare / "dx", landmarks={first: ph.landmarks}, overrides=ov)
     views = sorted(doc["regions"][0]["views"], key=lambda v: v["acquired"] or "")
     for i, v in enumerate(views):
         if v["inferred"]:
             pool.inferred += 1
-            pool.inferred_ok += int(v["position"] == ph.positions[i])
+            pool.inferred_ok += int(
+                v["position"] == ph.positions[i] and (i == 0 or v["projection"] == projection)
+            )
 
 
 def main() -> None:

@@ -262,3 +262,16 @@ def test_parallel_decoding_of_a_truncated_file_names_the_frame(tmp_path: Path) -
     path.write_bytes(data[: len(data) * 2 // 3])
     with pytest.raises(InputError, match=r"cut\.dcm: (frame \d+ cannot be decoded|NumberOfFrames)"):
         load_study(path, workers=2)
+
+
+def test_modality_lut_sequence_is_applied(tmp_path: Path) -> None:
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    item = Dataset()
+    item.LUTDescriptor = [4096, 0, 16]
+    item.ModalityLUTType = "US"
+    item.LUTData = (np.arange(4096, dtype="<u2") * 3 + 7).tobytes()
+    item["LUTData"].VR = "OW"
+    study = load_study(_save(tmp_path, ModalityLUTSequence=Sequence([item])))
+    np.testing.assert_array_equal(study.frames, FRAMES.astype(np.float32) * 3 + 7)

@@ -217,3 +217,21 @@ def test_scan_single_files_skips_with_notes(tmp_path: Path) -> None:
     ]
     with pytest.raises(InputError, match=r"report\.dcm: a DICOM file without an image"):
         load_study(sr_path)
+
+
+def test_identical_times_fall_back_to_instance_number(tmp_path: Path) -> None:
+    times = [{"ContentDate": "20260101", "ContentTime": "120000"}] * 5
+    study = load_study(_folder(tmp_path, times, numbers=[1, 2, 3, 4, 5]))
+    np.testing.assert_array_equal(study.frames, FRAMES)
+    assert study.frame_times_s is None
+    assert any("same ContentTime" in n for n in study.metadata["notes"])
+
+
+def test_time_tie_without_instance_number_is_refused(tmp_path: Path) -> None:
+    times = [{"AcquisitionTime": "120000"}] * 2 + [
+        {"AcquisitionTime": f"12000{i}"} for i in (1, 2, 3)
+    ]
+    with pytest.raises(
+        InputError, match=r"cannot order .* same AcquisitionTime and no InstanceNumber"
+    ):
+        load_study(_folder(tmp_path, times, numbers=[None, 2, 3, 4, 5]))

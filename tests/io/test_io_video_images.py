@@ -150,3 +150,16 @@ def test_corrupt_image_is_a_clear_error(tmp_path: Path) -> None:
 def test_missing_path(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file or folder"):
         load_study(tmp_path / "nothing-here")
+
+
+def test_video_without_suffix_and_unknown_files(tmp_path: Path) -> None:
+    frames = _frames8(3)
+    path = _write_video(tmp_path / "cine.mkv", frames, codec="ffv1", pix_fmt="gray", src_fmt="gray")
+    bare = path.rename(tmp_path / "cine")
+    with pytest.raises(CalibrationError):
+        load_study(bare)
+    np.testing.assert_array_equal(load_study(bare, pixel_spacing_mm=0.2).frames, frames)
+    other = tmp_path / "notes"
+    other.write_text("just text")
+    with pytest.raises(InputError, match=r"neither a DICOM file .* nor a readable video"):
+        load_study(other)

@@ -17,7 +17,11 @@ from dynaspine.phantom import Truth, generate
 @pytest.fixture(scope="module")
 def static_study():
     return generate(
-        anatomy="parametric", program="static", shape=(96, 128), pixel_spacing_mm=2.0, seed=5,
+        anatomy="parametric",
+        program="static",
+        shape=(96, 128),
+        pixel_spacing_mm=2.0,
+        seed=5,
         positions=["neutral", "flexion", "extension"],
     )
 
@@ -42,7 +46,9 @@ def test_multiframe_rf_has_the_calibration_and_cine_tags(tmp_path) -> None:
     assert pydicom.uid.UID(ds.StudyInstanceUID).is_valid
 
 
-def test_dx_files_have_meaningless_names_and_sort_by_acquisition_time(tmp_path, static_study) -> None:
+def test_dx_files_have_meaningless_names_and_sort_by_acquisition_time(
+    tmp_path, static_study
+) -> None:
     paths = static_study.write(tmp_path)
     files = sorted((tmp_path / "dx").iterdir())
     assert len(files) == 3
@@ -100,22 +106,36 @@ def test_writer_rejects_values_beyond_12_bits(tmp_path) -> None:
     frames = np.full((2, 8, 8), 5000, dtype=np.uint16)
     with pytest.raises(InputError, match="12 bits"):
         write_multiframe_rf(
-            tmp_path / "x.dcm", frames, pixel_spacing_mm=(1, 1), imager_pixel_spacing_mm=(1, 1),
-            magnification=1.0, frame_time_ms=66.7,
+            tmp_path / "x.dcm",
+            frames,
+            pixel_spacing_mm=(1, 1),
+            imager_pixel_spacing_mm=(1, 1),
+            magnification=1.0,
+            frame_time_ms=66.7,
         )
     with pytest.raises(InputError, match="frame times"):
         write_singleframe_dx(
-            tmp_path / "dx", frames[:, :, :] // 2, pixel_spacing_mm=(1, 1),
-            imager_pixel_spacing_mm=(1, 1), magnification=1.0, frame_times_s=[0.0],
+            tmp_path / "dx",
+            frames[:, :, :] // 2,
+            pixel_spacing_mm=(1, 1),
+            imager_pixel_spacing_mm=(1, 1),
+            magnification=1.0,
+            frame_times_s=[0.0],
         )
 
 
 def test_pixel_spacing_can_be_left_to_the_imager_spacing(tmp_path) -> None:
     frames = np.zeros((2, 8, 8), dtype=np.uint16)
     p = write_multiframe_rf(
-        tmp_path / "x.dcm", frames, pixel_spacing_mm=None, imager_pixel_spacing_mm=(0.3, 0.3),
-        magnification=1.2, frame_time_ms=50.0,
+        tmp_path / "x.dcm",
+        frames,
+        pixel_spacing_mm=None,
+        imager_pixel_spacing_mm=(0.3, 0.3),
+        magnification=1.2,
+        frame_time_ms=50.0,
     )
     ds = pydicom.dcmread(p)
     assert "PixelSpacing" not in ds
-    assert float(ds.ImagerPixelSpacing[0]) / float(ds.EstimatedRadiographicMagnificationFactor) == pytest.approx(0.25)
+    assert float(ds.ImagerPixelSpacing[0]) / float(
+        ds.EstimatedRadiographicMagnificationFactor
+    ) == pytest.approx(0.25)

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from dynaspine.phantom import Truth, generate, motion_table
-from dynaspine.phantom._geometry import apply, level_angle_deg, rigid, rotation_about, rotation_centre
+from dynaspine.phantom._geometry import (
+    apply,
+    level_angle_deg,
+    rigid,
+    rotation_about,
+    rotation_centre,
+)
 from dynaspine.phantom._motion import icr_point
 
 SMALL = {"shape": (192, 192), "pixel_spacing_mm": 1.4, "dose": "none", "gas": False}
@@ -72,7 +78,7 @@ def test_icr_is_the_programmed_centre_in_the_lower_vertebra(lateral_static) -> N
     table = motion_table()["flexion_extension"]["levels"]
     marks = lateral_static.true_landmarks.vertebrae
     for level, lt in lateral_static.truth.levels.items():
-        upper, lower = level.split("-")
+        _upper, lower = level.split("-")
         icr = table[level]["icr"]
         want = icr_point(marks[lower], icr["along"], icr["below"])
         assert np.isnan(lt.icr_px[0]).all()
@@ -89,9 +95,7 @@ def test_translation_follows_from_an_icr_below_the_disc(lateral_static) -> None:
 
 def test_cine_levels_lag_cranial_first() -> None:
     s = generate(anatomy="parametric", n_frames=60, **SMALL)
-    first = {
-        lv: int(np.argmax(np.abs(lt.ivr_deg) > 1e-9)) for lv, lt in s.truth.levels.items()
-    }
+    first = {lv: int(np.argmax(np.abs(lt.ivr_deg) > 1e-9)) for lv, lt in s.truth.levels.items()}
     order = ["L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1"]
     starts = [first[lv] for lv in order]
     assert starts == sorted(starts) and starts[-1] > starts[0]
@@ -142,3 +146,40 @@ def test_same_seed_same_study_different_seed_different_noise() -> None:
     c = generate(anatomy="parametric", n_frames=3, seed=2, shape=(96, 96), pixel_spacing_mm=2.5)
     assert np.array_equal(a.frames, b.frames)
     assert not np.array_equal(a.frames, c.frames)
+
+
+def test_cycle_seconds_set_the_pace_of_the_cine() -> None:
+    kw = {"anatomy": "parametric", "frame_rate_fps": 10.0, **SMALL}
+    s = generate(n_frames=51, cycle_s=20.0, **kw)  # 5 s: a quarter cycle, up to full flexion
+    assert s.frame_times_s[-1] == pytest.approx(5.0)
+    ivr = s.truth.levels["L1-L2"].ivr_deg
+    t = s.frame_times_s
+    levels = motion_table()["flexion_extension"]["levels"]
+    fe = levels["L1-L2"]["flexion_deg"]
+    # L1-L2 has no lag; every level completes its cycle before the most lagging one starts
+    # its last part, so the cycle is compressed by (1 - largest lag of the chain)
+    span = 1.0 - max(levels[lv]["lag"] for lv in s.truth.levels)
+    assert np.allclose(ivr, fe * np.sin(2 * np.pi * t / 20.0 / span), atol=1e-6)
+    with pytest.raises(Exception, match="cycle_s"):
+        generate(n_frames=5, cycle_s=0.0, **kw)
+
+
+def test_ap_truth_agrees_with_the_motion_packages_geometry(ap_static) -> None:
+    motion = pytest.importorskip("dynaspine.motion")
+    t = ap_static.truth
+    k = motion.kinematics(t.corners, pixel_spacing_mm=t.pixel_spacing_mm, view="ap")
+    for level, lt in t.levels.items():
+        assert np.allclose(k.levels[level].series["ivr_deg"], lt.ivr_deg, atol=1e-6)
+        assert lt.ivr_deg[1] > 0 > lt.ivr_deg[2]  # left bending positive
+
+
+def test_icr_agrees_with_the_motion_packages_centre(lateral_static) -> None:
+    motion = pytest.importorskip("dynaspine.motion")
+    t = lateral_static.truth
+    k = motion.kinematics(
+        t.corners, pixel_spacing_mm=t.pixel_spacing_mm, view="lateral", icr_min_rotation_deg=1.0
+    )
+    for level, lt in t.levels.items():
+        c = k.levels[level].icr[1]
+        assert c.centre_px is not None
+        assert np.allclose(c.centre_px, lt.icr_px[1], atol=0.05)

@@ -58,5 +58,5 @@ def full_report(cine: dict[str, Any], scribe_doc: dict[str, Any]) -> Any:
         cine["result"],
         scribe=scribe_doc,
         images=cine["study"],
-        physician="Carol White, MD",
+        physician="Example Reader, MD",
     )

@@ -32,18 +32,30 @@ def test_cli_cine(
     out = tmp_path / "out"
     code = _run(
         [
-            "report", str(cine["result_path"]), "--images", str(cine["study"]),
-            "--scribe", str(DATA / "scribe.json"), "--out-dir", str(out),
-            "--format", "html,fhir,sr,gif", "--quiet",
-        ],  # fmt: skip
+            "report",
+            str(cine["result_path"]),
+            "--images",
+            str(cine["study"]),
+            "--scribe",
+            str(DATA / "scribe.json"),
+            "--out-dir",
+            str(out),
+            "--format",
+            "html,fhir,sr,gif",
+            "--quiet",
+        ],
         monkeypatch,
     )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     names = {p.name for p in out.iterdir()}
     assert names == {
-        "report.html", "report.fhir.json", "report-sr.dcm", "preview.gif", "report-summary.json",
-    }  # fmt: skip
+        "report.html",
+        "report.fhir.json",
+        "report-sr.dcm",
+        "preview.gif",
+        "report-summary.json",
+    }
     summary = json.loads((out / "report-summary.json").read_text())
     assert summary["missing"] == ["interpreting_physician"]
     assert "Interpreting physician: not provided" in (out / "report.html").read_text()
@@ -64,16 +76,32 @@ def test_cli_bad_inputs(
     err = capsys.readouterr().err
     assert "dynaspine.result/1" in err and "Traceback" not in err
     code = _run(
-        ["report", str(cine["result_path"]), "--out-dir", str(tmp_path / "o"), "--format", "pdf,docx"],
+        [
+            "report",
+            str(cine["result_path"]),
+            "--out-dir",
+            str(tmp_path / "o"),
+            "--format",
+            "pdf,docx",
+        ],
         monkeypatch,
     )
     assert code == 2
     assert "docx" in capsys.readouterr().err
     code = _run(
-        ["report", str(cine["result_path"]), "--images", str(cine["study"]), "--patient-id",
-         "SOMEONE-ELSE", "--out-dir", str(tmp_path / "o"), "-q"],
+        [
+            "report",
+            str(cine["result_path"]),
+            "--images",
+            str(cine["study"]),
+            "--patient-id",
+            "SOMEONE-ELSE",
+            "--out-dir",
+            str(tmp_path / "o"),
+            "-q",
+        ],
         monkeypatch,
-    )  # fmt: skip
+    )
     err = capsys.readouterr().err
     assert code == 2 and "differs" in err and "SOMEONE-ELSE" not in err and "PHANTOM" not in err
 
@@ -122,10 +150,19 @@ def test_bending_study_report(
     assert "views" not in rep.missing and "patient" not in rep.missing
     out = tmp_path / "o"
     code = _run(
-        ["report", str(bending["study_json"]), "--images", str(bending["dx"]),
-         "--out-dir", str(out), "--format", "sr,sc,fhir", "-q"],
+        [
+            "report",
+            str(bending["study_json"]),
+            "--images",
+            str(bending["dx"]),
+            "--out-dir",
+            str(out),
+            "--format",
+            "sr,sc,fhir",
+            "-q",
+        ],
         monkeypatch,
-    )  # fmt: skip
+    )
     assert code == 0
     from dynaspine.report import read_sr_measurements
 

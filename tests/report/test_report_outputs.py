@@ -40,7 +40,9 @@ def test_pdf_pages_render(full_report: Any, tmp_path: Path) -> None:
     assert len(np.unique(first)) > 64
 
 
-def test_sr_reads_back_with_highdicom(full_report: Any, cine: dict[str, Any], tmp_path: Path) -> None:
+def test_sr_reads_back_with_highdicom(
+    full_report: Any, cine: dict[str, Any], tmp_path: Path
+) -> None:
     path = full_report.to_sr(tmp_path / "sr.dcm")
     back = read_sr_measurements(path)
     result = cine["result"]
@@ -100,18 +102,24 @@ def test_fhir_validates_and_round_trips(full_report: Any, cine: dict[str, Any]) 
     assert len(obs) == n_values == len(doc["result"])
     assert doc["status"] == "preliminary"
     assert doc["code"]["coding"][0] == {
-        "system": "http://loinc.org", "code": "18748-4", "display": "Diagnostic imaging study",
-    }  # fmt: skip
+        "system": "http://loinc.org",
+        "code": "18748-4",
+        "display": "Diagnostic imaging study",
+    }
     assert doc["conclusionCode"][0]["coding"][0]["code"] == "M43.16"
     rom = next(
-        o for o in obs
+        o
+        for o in obs
         if o["bodySite"]["text"].startswith("L4-L5") and o["code"]["coding"][0]["code"] == "DS001"
-    )  # fmt: skip
+    )
     lv = cine["result"]["levels"]["L4-L5"]
     assert rom["valueQuantity"]["value"] == pytest.approx(lv["rom_deg"], abs=1e-6)
     assert rom["valueQuantity"]["code"] == "deg"
     status = next(n["status"] for n in lv["normal_ranges"] if n["quantity"] == "rom_deg")
-    assert rom["interpretation"][0]["coding"][0]["code"] == {"above": "H", "below": "L", "within": "N"}[status]
+    assert (
+        rom["interpretation"][0]["coding"][0]["code"]
+        == {"above": "H", "below": "L", "within": "N"}[status]
+    )
     patient = next(c for c in doc["contained"] if c["resourceType"] == "Patient")
     assert patient["identifier"][0]["value"] == "PHANTOM"
 
@@ -122,6 +130,12 @@ def test_preview_gif(full_report: Any, tmp_path: Path) -> None:
         assert img.n_frames == full_report.series[0].n_frames
         assert max(img.size) <= 200
         assert img.info.get("duration") == 70  # 15 frames/s in the GIF's 1/100 s steps
+    import av
+
+    mp4 = full_report.write_preview(tmp_path / "p.mp4", max_size=200)
+    with av.open(str(mp4)) as container:
+        n = sum(1 for _ in container.decode(video=0))
+    assert n == full_report.series[0].n_frames
     with pytest.raises(ReportError, match=r"\.gif or \.mp4"):
         full_report.write_preview(tmp_path / "p.avi")
 
@@ -130,6 +144,35 @@ def test_outputs_needing_images_say_so(cine: dict[str, Any], tmp_path: Path) -> 
     rep = build_report(cine["result"])
     with pytest.raises(ReportError, match="needs the source images"):
         rep.write_preview(tmp_path / "p.gif")
-    with pytest.raises(ReportError, match="no images were given"):
+    with pytest.raises(ReportError, match="DICOM SR needs the source images"):
         rep.to_sr(tmp_path / "sr.dcm")
     assert "Key frames not shown" in rep.to_html()
+
+
+def test_sr_of_non_dicom_images_references_the_key_frames(
+    cine: dict[str, Any], tmp_path: Path
+) -> None:
+    """Frames without DICOM identity (video, films): the SR references the key-frame SC."""
+    from dynaspine.io import load_study
+    from dynaspine.report import Patient
+
+    study = load_study(cine["study"])
+    study.metadata = {}
+    rep = build_report(cine["result"], images=study, patient=Patient(patient_id="V-1"))
+    path = rep.to_sr(tmp_path / "sr.dcm")
+    sc = pydicom.dcmread(tmp_path / "sr-keyframes-sc.dcm")
+    sr = pydicom.dcmread(path)
+    assert sr.StudyInstanceUID == sc.StudyInstanceUID and sr.PatientID == "V-1"
+    import highdicom as hd
+
+    doc = hd.sr.srread(str(path))
+    groups = doc.content.get_image_measurement_groups()
+    assert len(groups) == len(cine["result"]["levels"])
+    for group in groups:
+        (ref,) = group.source_images
+        assert ref.referenced_sop_instance_uid == sc.SOPInstanceUID
+    back = read_sr_measurements(path)
+    lv = cine["result"]["levels"]["L4-L5"]
+    assert back["L4-L5"]["Intervertebral rotation range of motion"][0] == pytest.approx(
+        lv["rom_deg"], abs=1e-9
+    )

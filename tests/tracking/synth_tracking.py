@@ -130,7 +130,9 @@ def sequence(
             for i, p in enumerate(poses)
         ]
     )
-    study = Study(frames=frames, pixel_spacing_mm=(spacing_mm, spacing_mm), calibration_source="user")
+    study = Study(
+        frames=frames, pixel_spacing_mm=(spacing_mm, spacing_mm), calibration_source="user"
+    )
     marks = Landmarks(frame=0, vertebrae={b.name: b.corners() for b in bodies})
     return study, marks
 

@@ -20,7 +20,9 @@ def _angle_deg(m: np.ndarray) -> float:
     return math.degrees(math.atan2(m[1, 0], m[0, 0]))
 
 
-def _errors(tr: Tracks, bodies: list[Body], poses: list[dict[str, np.ndarray]]) -> tuple[float, float]:
+def _errors(
+    tr: Tracks, bodies: list[Body], poses: list[dict[str, np.ndarray]]
+) -> tuple[float, float]:
     """Corner RMS (px) and rotation RMS (deg) over found frames of all bodies."""
     c_err, a_err = [], []
     for b in bodies:
@@ -118,16 +120,23 @@ def test_static_films_large_motion_need_global_search() -> None:
     assert corner_px < 0.25
     assert angle_deg < 0.2
     # Local registration alone (no global search) cannot follow a 24 deg jump.
-    local = track(study, marks, options=TrackingOptions(mode="cine", rotation_range_deg=0.0, search_radius_mm=0.0))
-    ok = local.found["L3"][1] and np.max(
-        np.abs(local.corners["L3"][1] - true_corners(BODIES[0], poses[1]["L3"]))
-    ) < 1.0
+    local = track(
+        study,
+        marks,
+        options=TrackingOptions(mode="cine", rotation_range_deg=0.0, search_radius_mm=0.0),
+    )
+    ok = (
+        local.found["L3"][1]
+        and np.max(np.abs(local.corners["L3"][1] - true_corners(BODIES[0], poses[1]["L3"]))) < 1.0
+    )
     assert not ok
 
 
 def test_vertebra_absent_is_null() -> None:
     poses = _cine_poses(6)
-    study, marks = sequence((256, 256), BODIES, poses, noise=40.0, seed=8, absent={3: ("L3",), 4: ("L3",)})
+    study, marks = sequence(
+        (256, 256), BODIES, poses, noise=40.0, seed=8, absent={3: ("L3",), 4: ("L3",)}
+    )
     tr = track(study, marks, options=TrackingOptions(mode="cine"))
     assert list(tr.found["L3"]) == [True, True, True, False, False, True]
     assert np.isnan(tr.corners["L3"][3]).all() and np.isnan(tr.transforms["L3"][4]).all()
@@ -195,6 +204,9 @@ def test_progress_and_bad_input() -> None:
     with pytest.raises(TrackingLost, match="L3"):
         track(study, far)
     with pytest.raises(InputError, match="shape"):
-        track(Study(frames=np.zeros((3, 4)), pixel_spacing_mm=(1.0, 1.0), calibration_source="user"), marks)
+        track(
+            Study(frames=np.zeros((3, 4)), pixel_spacing_mm=(1.0, 1.0), calibration_source="user"),
+            marks,
+        )
     with pytest.raises(InputError, match="quality_threshold"):
         TrackingOptions(quality_threshold=2.0)

@@ -84,7 +84,7 @@ def test_lateral_untagged_positions_inferred(lateral_untagged: tuple[Path, Any, 
         fe = lv["flexion_extension"]
         if fe["ivr_rom_deg"] is not None:
             i_f, i_e = ph.positions.index("flexion"), ph.positions.index("extension")
-            assert fe["ivr_rom_deg"] == pytest.approx(truth[i_f] - truth[i_e], abs=0.5)
+            assert fe["ivr_rom_deg"] == pytest.approx(truth[i_f] - truth[i_e], abs=1.0)
     assert len(errors) >= 12
     assert float(np.sqrt(np.mean(np.square(errors)))) < 0.5
 
@@ -142,3 +142,26 @@ def test_cli(tmp_path: Path, dx: Any) -> None:
     assert json.loads(out.read_text())["findings"][0]["id"] == "views.no-usable-view"
     res = runner.invoke(app, ["study", str(tmp_path / "s"), "--out", str(out), "--region", "x"])
     assert res.exit_code != 0 and isinstance(res.exception, InputError | SystemExit)
+
+
+@pytest.mark.slow
+def test_projection_inferred_from_the_image(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    lat, lat_names = _films(folder / "lat", "lateral", tagged=False, seed=4)
+    ap, ap_names = _films(folder / "ap", "ap", tagged=False, seed=4)
+    lat_ref = next(f"lat/{n}" for n, i in lat_names.items() if lat.positions[i] == "neutral")
+    ap_ref = next(f"ap/{n}" for n, i in ap_names.items() if ap.positions[i] == "neutral")
+    ov = Overrides(images={lat_ref: {"projection": "lateral"}, ap_ref: {"projection": "AP"}})
+    doc = analyze_study(
+        folder, landmarks={lat_ref: lat.landmarks, ap_ref: ap.landmarks}, overrides=ov
+    )
+    jsonschema.Draft202012Validator(SCHEMA).validate(doc)
+    views = {v["image"]: v for v in doc["regions"][0]["views"]}
+    for names, ph, sub, proj in ((lat_names, lat, "lat", "lateral"), (ap_names, ap, "ap", "AP")):
+        for n, i in names.items():
+            v = views[f"{sub}/{n}"]
+            assert (v["projection"], v["position"]) == (proj, ph.positions[i]), v["evidence"]
+            assert v["inferred"]
+    ids = [f["id"] for f in doc["findings"]]
+    assert ids.count("views.inferred-projection") == 4
+    assert doc["regions"][0]["kind"] == "complete-with-bending"

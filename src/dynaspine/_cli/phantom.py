@@ -86,6 +86,12 @@ def register(app: typer.Typer) -> None:
         ),
         seed: int = typer.Option(0, "--seed", help="Random seed (drift, gas, noise, clicks)."),
         fps: float | None = typer.Option(None, "--fps", help="Cine frame rate (default 15)."),
+        cycle: float | None = typer.Option(
+            None,
+            "--cycle",
+            metavar="S",
+            help="Seconds per movement cycle (default: the frames span one cycle).",
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     ) -> None:
         """Render radiographs of a moving spine and write study.dcm, dx/, landmarks.json, truth.json."""
@@ -112,6 +118,7 @@ def register(app: typer.Typer) -> None:
                 vertebrae=_names(vertebrae),
                 positions=_names(positions),
                 frame_rate_fps=fps,
+                cycle_s=cycle,
                 ct_dir=ct_dir,
                 progress=cb,
             )

@@ -46,7 +46,9 @@ def register(app: typer.Typer) -> None:
     @app.command("report")
     def report(
         result: Path = typer.Argument(
-            ..., help="RESULT.json of `dynaspine analyze`, or STUDY.json of `dynaspine study`."
+            ...,
+            metavar="RESULT.json",
+            help="RESULT.json of `dynaspine analyze`, or STUDY.json of `dynaspine study`.",
         ),
         out_dir: Path = typer.Option(..., "--out-dir", "-o", help="Folder for the outputs."),
         study: Path = typer.Option(None, "--study", help="STUDY.json / study facts."),

@@ -86,7 +86,7 @@ def _print_measurements(doc: dict[str, Any]) -> None:
             table.add_column("Flags")
             for name, lv in g["levels"].items():
                 fe = lv["flexion_extension"]
-                flags = "; ".join(str(f.get("id", f.get("name", ""))) for f in lv["flags"])
+                flags = "; ".join(str(f.get("label") or f.get("id")) for f in lv["flags"])
                 table.add_row(
                     name,
                     _fmt(fe["flexion_ivr_deg"]),

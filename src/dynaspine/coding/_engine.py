@@ -144,17 +144,8 @@ def _versions(ncci: NcciTables | None = None) -> dict[str, str]:
     return v
 
 
-_FILES_CACHE: dict[int, str] = {}
-
-
 def _files(ncci: NcciTables) -> str:
-    key = id(ncci)
-    text = _FILES_CACHE.get(key)
-    if text is None or len(_FILES_CACHE) > 64:
-        text = "; ".join(ncci.files)
-        _FILES_CACHE.clear()
-        _FILES_CACHE[key] = text
-    return text
+    return "; ".join(ncci.files)
 
 
 class _Run:
@@ -244,6 +235,15 @@ class _Run:
         year = self.dos.year
         for r in self.enc.requested_lines:
             code = r.code.upper()
+            if r.units < 1:
+                self.findings.append(
+                    make(
+                        "input.invalid",
+                        where=f"requested_lines[{r.code}].units",
+                        problem=f"{r.units} units; a line has at least 1 unit",
+                    )
+                )
+                continue
             if not _known_code(code, year):
                 self.findings.append(make("input.code-unknown", code=r.code))
                 continue

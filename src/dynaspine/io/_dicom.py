@@ -128,13 +128,22 @@ class GreyMapper:
         signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
         lo_stored = -(2 ** (bits_stored - 1)) if signed else 0
         hi_stored = 2 ** (bits_stored - 1) - 1 if signed else 2**bits_stored - 1
-        self.slope, self.intercept = _rescale_of(ds)
+        try:
+            self.slope, self.intercept = _rescale_of(ds)
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                f"{where}: RescaleSlope/RescaleIntercept are not numeric ({exc}).",
+                hint="fix the attributes in the file",
+            ) from exc
         if "ModalityLUTSequence" in ds and "RescaleSlope" not in ds and self.samples == 1:
             # PS3.3 C.11.1: a Modality LUT Sequence replaces the rescale.
+            from pydicom.pixels import apply_modality_lut
+
             self.lut_ds = ds
-            item = ds.ModalityLUTSequence[0]
-            data = np.asarray(item.LUTData, dtype=np.float64)
-            lo, hi = float(data.min()), float(data.max())
+            dtype = np.int32 if signed else np.uint32
+            stored = np.arange(lo_stored, hi_stored + 1, dtype=np.int64).astype(dtype)
+            mapped = np.asarray(apply_modality_lut(stored, ds), dtype=np.float64)
+            lo, hi = float(mapped.min()), float(mapped.max())
         else:
             ends = (
                 self.slope * lo_stored + self.intercept,

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from dynaspine.errors import InputError
+from dynaspine.errors import CalibrationError, InputError
 from dynaspine.io._calibration import parse_pixel_spacing
 from dynaspine.io._dicom import has_preamble
 from dynaspine.io._images import IMAGE_SUFFIXES, image_files, load_images
@@ -40,10 +40,10 @@ def load_study(
     progress
         ``progress(done, total)`` called as frames are decoded.
     workers
-        Processes for decoding long multi-frame files in slow compressed syntaxes (JPEG
-        2000, JPEG Lossless, JPEG-LS): ``None`` chooses (all CPUs up to 4 when there are 16
-        or more frames; 1 inside daemonic processes such as Dask workers), 1 is serial.
-
+        Processes for decoding a long multi-frame file: ``None`` chooses (all CPUs up to 4
+        for JPEG 2000 files of 16 or more frames on Linux, where it measured faster; serial
+        otherwise and inside daemonic processes such as Dask workers); ``1`` is serial; a
+        larger number forces that many processes for any compressed syntax.
     Returns
     -------
     Study
@@ -107,6 +107,8 @@ def load_study(
     # No DICOM preamble and no known suffix: a video without the usual ending?
     try:
         return load_video(root, pixel_spacing_mm=spacing, progress=progress, notes=notes)
+    except CalibrationError:
+        raise
     except InputError as exc:
         raise InputError(
             f"{root.name}: neither a DICOM file (no 'DICM' preamble) nor a readable video.",

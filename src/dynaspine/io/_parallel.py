@@ -1,6 +1,6 @@
 """Decode the frames of one compressed multi-frame file in several processes.
 
-JPEG 2000, JPEG Lossless and JPEG-LS decoders are single-threaded and hold the GIL, so
+JPEG 2000 (and JPEG Lossless, JPEG-LS) decoders are single-threaded and hold the GIL, so
 threads do not help; worker processes each decode a contiguous run of frames (pydicom
 ``iter_pixels(indices=...)``) and send back float32 grey frames.
 
@@ -32,15 +32,15 @@ MIN_FRAMES = 16
 def auto_workers(requested: int | None, *, n_frames: int, compressed: bool, fast: bool) -> int:
     """How many processes to use.
 
-    ``requested`` wins when given; else all CPUs (at most 4) for slow compressed syntaxes
-    with at least :data:`MIN_FRAMES` frames, and 1 inside daemonic processes (e.g. Dask
-    workers, which may not start children).
+    1 for native (uncompressed) data and inside daemonic processes (e.g. Dask workers, which
+    may not start children); else ``requested`` when given; else, on Linux, all CPUs (at
+    most 4) for syntaxes the table marks ``parallel`` with at least :data:`MIN_FRAMES` frames.
     """
-    if multiprocessing.current_process().daemon:
+    if multiprocessing.current_process().daemon or not compressed:
         return 1
     if requested is not None:
         return max(1, int(requested))
-    if not compressed or fast or n_frames < MIN_FRAMES or not sys.platform.startswith("linux"):
+    if fast or n_frames < MIN_FRAMES or not sys.platform.startswith("linux"):
         return 1
     return max(1, min(os.cpu_count() or 1, 4))
 

@@ -7,6 +7,7 @@ Images of more than one patient or series, or of different sizes or spacings, ar
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -90,10 +91,21 @@ def _order(images: list[DicomImage], source: str, notes: list[str]) -> tuple[
     for key in TIME_KEYS:
         times = [acquisition_time(im.header, key) for im in images]
         if all(t is not None for t in times):
+            if len(set(times)) == 1:
+                notes.append(f"every image has the same {key}: it cannot order them")
+                continue
             order = sorted(
                 range(len(images)),
                 key=lambda i: (times[i], numbers[i] if numbers[i] is not None else math.inf),
             )
+            for a, b in itertools.pairwise(order):
+                if times[a] == times[b] and (numbers[a] is None or numbers[b] is None):
+                    raise InputError(
+                        f"{source}: cannot order {images[a].name} and {images[b].name}: same "
+                        f"{key} and no InstanceNumber on both. dynaspine never orders frames "
+                        "by file name.",
+                        hint="export the series again with instance numbers",
+                    )
             first = times[order[0]]
             assert first is not None
             rel = np.asarray(

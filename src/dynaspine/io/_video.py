@@ -45,9 +45,6 @@ def load_video(
     """
     import av
 
-    if pixel_spacing_mm is None:
-        raise missing_calibration_error(None, where=path.name)
-    calibration = user_calibration(pixel_spacing_mm, found=None)
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError, ValueError) as exc:
@@ -58,6 +55,9 @@ def load_video(
     with container:
         if not container.streams.video:
             raise InputError(f"{path.name}: the file holds no video stream.")
+        if pixel_spacing_mm is None:
+            raise missing_calibration_error(None, where=path.name)
+        calibration = user_calibration(pixel_spacing_mm, found=None)
         stream = container.streams.video[0]
         fmt_name = stream.codec_context.pix_fmt or ""
         grey_fmt = "gray16le" if any(d in fmt_name for d in _HIGH_DEPTH) else "gray"

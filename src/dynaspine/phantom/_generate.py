@@ -10,13 +10,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
 from dynaspine.errors import DataError, PhantomError
 from dynaspine.io._study import Study
 from dynaspine.landmarks import Landmarks
-from dynaspine.phantom._anatomy import FloatArray
+from dynaspine.phantom._anatomy import Anatomy, FloatArray
 from dynaspine.phantom._geometry import compose, invert, rigid
 from dynaspine.phantom._motion import (
     ProgramName,
@@ -155,6 +156,26 @@ def _gas_motion(n: int, count: int, spacing: float, rng: np.random.Generator) ->
     return out
 
 
+def add_texture(anat: Anatomy, *, amplitude: float, rng: np.random.Generator) -> None:
+    """Multiply every part's image by ``1 + amplitude * n``, ``n`` band-pass noise (1-3 mm).
+
+    Projected trabecular bone has fine texture that a 3 mm CT cannot hold; this stands in
+    for it. Being part of the vertebra's reference image it moves exactly with it.
+    """
+    sp = anat.pixel_spacing_mm
+    for part in anat.parts.values():
+        for layer in part.layers:
+            img = layer.image
+            if img.size < 16:
+                continue
+            noise = rng.standard_normal(img.shape).astype(np.float32)
+            fine = cv2.GaussianBlur(noise, (0, 0), max(0.5, 0.6 / sp))
+            coarse = cv2.GaussianBlur(noise, (0, 0), max(1.0, 1.8 / sp))
+            band = fine - coarse
+            band /= max(float(band.std()), 1e-6)
+            layer.image = (img * (1.0 + amplitude * np.clip(band, -3, 3))).astype(np.float32)
+
+
 def generate(
     *,
     anatomy: Anatomy_ = "ct",
@@ -172,12 +193,14 @@ def generate(
     vertebrae: list[str] | tuple[str, ...] | None = None,
     positions: list[str] | tuple[str, ...] | None = None,
     frame_rate_fps: float | None = None,
+    cycle_s: float | None = None,
     rom_scale: float = 1.0,
     motion_overrides: dict[str, dict[str, float]] | None = None,
     drift: bool = True,
     gas: bool = True,
     background: bool = True,
     enhance: float = 1.0,
+    texture: float = 0.15,
     ct_dir: str | Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> PhantomStudy:
@@ -194,7 +217,10 @@ def generate(
         ``"flexion-extension"`` (lateral cine), ``"lateral-bending"`` (AP cine) or
         ``"static"`` (one film per position).
     n_frames
-        Frames of a cine (ignored for static films: one per position).
+        Frames of a cine (ignored for static films: one per position). Unless ``cycle_s``
+        is given, the frames span exactly one movement cycle, so the motion per frame is
+        about four times the range of motion divided by ``n_frames``: use 100+ frames for
+        the slow movement of a real cine.
     pixel_spacing_mm, shape
         Output grid: isotropic pixel spacing at the patient (mm) and ``(rows, columns)``.
     dose
@@ -219,6 +245,10 @@ def generate(
         neutral, left-bending, right-bending on AP views).
     frame_rate_fps
         Cine frame rate (default 15).
+    cycle_s
+        Duration of one full movement cycle (neutral -> flexion -> neutral -> extension ->
+        neutral) in seconds; the cine then spans ``n_frames / frame_rate_fps`` seconds,
+        possibly several or part of a cycle.
     rom_scale, motion_overrides
         Scale all ranges of motion; or override one level's motion, e.g.
         ``{"L4-L5": {"positive_deg": 20}}`` (see :func:`dynaspine.phantom.level_motions`).
@@ -229,6 +259,10 @@ def generate(
         moving vertebrae, to validate the generator or a tracker in isolation.
     enhance
         Strength of the unsharp-mask processing of the log image (0 for raw images).
+    texture
+        Relative amplitude of the trabecular texture added to each vertebra (band-pass
+        noise, 1-3 mm, fixed to the vertebra so it moves with it); 0 for none. The 3 mm CT
+        and the analytic shapes have no bone texture of their own.
     ct_dir
         A folder with another CT (``ct.nii.gz``) and masks named like the bundled ones
         (TotalSegmentator's ``vertebrae_L1.nii.gz`` ... ``sacrum.nii.gz``), axis-aligned RAS
@@ -256,6 +290,8 @@ def generate(
         raise PhantomError(f"click_noise_px must be >= 0, got {click_noise_px}")
     if not (math.isfinite(enhance) and 0.0 <= enhance <= 5.0):
         raise PhantomError(f"enhance {enhance} out of range", hint="use 0..5")
+    if not (math.isfinite(texture) and 0.0 <= texture <= 1.0):
+        raise PhantomError(f"texture {texture} out of range", hint="use 0..1")
     if geometry not in ("parallel", "cone"):
         raise PhantomError(f"unknown geometry {geometry!r}", hint="use 'parallel' or 'cone'")
     if anatomy not in ("ct", "parametric"):
@@ -308,6 +344,8 @@ def generate(
             slabs=int(cone["slabs"]) if geometry == "cone" else 1,
             folder=None if ct_dir is None else str(Path(ct_dir).resolve()),
         )
+    if texture > 0:
+        add_texture(anat, amplitude=texture, rng=np.random.default_rng([seed, 7]))
     notes: list[str] = []
     if geometry == "cone":
         from dynaspine.phantom._cone import to_cone
@@ -329,6 +367,16 @@ def generate(
     ref_corners = {name: part.corners for name, part in anat.parts.items()}
     if len(ref_corners) < 2:
         raise PhantomError("the phantom needs at least two vertebrae (one level)")
+    fps = (
+        float(table["frame_rate_fps"]["cine"]) if frame_rate_fps is None else float(frame_rate_fps)
+    )
+    if not (math.isfinite(fps) and 0.1 <= fps <= 1000):
+        raise PhantomError(f"frame rate {fps} fps out of range", hint="use 0.1..1000")
+    cycles = None
+    if cycle_s is not None:
+        if not (math.isfinite(cycle_s) and cycle_s > 0):
+            raise PhantomError(f"impossible motion: cycle_s must be > 0, got {cycle_s}")
+        cycles = (n - 1) / fps / float(cycle_s)
     motion = chain_motion(
         view=view,
         corners=ref_corners,
@@ -341,6 +389,7 @@ def generate(
         rom_scale=rom_scale,
         overrides=motion_overrides,
         drift=drift,
+        cycles=cycles,
     )
     transforms = motion.transforms  # from the neutral pose the anatomy was built in
     glob = motion.global_transforms
@@ -364,11 +413,6 @@ def generate(
     else:
         anat.gas = []
     # frames
-    fps = (
-        float(table["frame_rate_fps"]["cine"]) if frame_rate_fps is None else float(frame_rate_fps)
-    )
-    if not (math.isfinite(fps) and 0.1 <= fps <= 1000):
-        raise PhantomError(f"frame rate {fps} fps out of range", hint="use 0.1..1000")
     if pos is None:
         times = np.arange(n, dtype=np.float64) / fps
     else:

@@ -162,12 +162,19 @@ def check_program(
 
 
 def demands(
-    program: ProgramName, n_frames: int, lags: list[float], positions: list[str] | None
+    program: ProgramName,
+    n_frames: int,
+    lags: list[float],
+    positions: list[str] | None,
+    *,
+    cycles: float | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Per-frame demand in [-1, 1] for each level ``(n, levels)`` and for the pelvis ``(n,)``.
 
     Cine: one smooth cycle neutral -> +full -> neutral -> -full -> neutral (``sin``), each
-    level starting ``lag`` of the cycle later and finishing within the cycle.
+    level starting ``lag`` of the cycle later and finishing within the cycle. By default
+    the frames span exactly one cycle; with ``cycles`` they span that many (the last
+    frame is at ``cycles`` cycles; a partial cycle ends mid-movement).
     Static: +1 for flexion/left bending, -1 for extension/right bending, 0 for neutral.
     """
     if positions is not None:
@@ -180,14 +187,17 @@ def demands(
         }
         d = np.array([sign[p] for p in positions], dtype=np.float64)
         return np.repeat(d[:, None], len(lags), axis=1), d
-    phase = np.linspace(0.0, 1.0, n_frames) if n_frames > 1 else np.zeros(1)
+    total = 1.0 if cycles is None else cycles
+    phase = np.linspace(0.0, total, n_frames) if n_frames > 1 else np.zeros(1)
+    whole = np.floor(phase)
+    frac = phase - whole
     max_lag = max(lags, default=0.0)
     span = 1.0 - max_lag
     per_level = np.empty((n_frames, len(lags)))
     for j, lag in enumerate(lags):
-        local = np.clip((phase - lag) / span, 0.0, 1.0)
+        local = np.clip((frac - lag) / span, 0.0, 1.0)
         per_level[:, j] = np.sin(2.0 * np.pi * local)
-    pelvis = np.sin(2.0 * np.pi * np.clip(phase / span, 0.0, 1.0))
+    pelvis = np.sin(2.0 * np.pi * np.clip(frac / span, 0.0, 1.0))
     return per_level, pelvis
 
 
@@ -237,6 +247,7 @@ def chain_motion(
     overrides: dict[str, dict[str, float]] | None = None,
     drift: bool = True,
     follow: bool = True,
+    cycles: float | None = None,
 ) -> ChainMotion:
     """Chain kinematics: each level rotates about its ICR relative to the vertebra below.
 
@@ -249,7 +260,9 @@ def chain_motion(
     names = list(corners)
     motions = level_motions(view, names, rom_scale=rom_scale, overrides=overrides)
     whole = motion_table()["whole_spine"]
-    per_level, pelvis = demands(program, n_frames, [m.lag for m in motions], positions)
+    per_level, pelvis = demands(
+        program, n_frames, [m.lag for m in motions], positions, cycles=cycles
+    )
     mm = 1.0 / pixel_spacing_mm
     n = n_frames
     # whole spine: pelvic tilt with the movement, slow drift, postural sway

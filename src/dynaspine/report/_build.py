@@ -54,8 +54,9 @@ def _num(x: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _measurement(key: str, value: float | None, lv_flags: list[dict[str, Any]],
-                 normal: list[dict[str, Any]]) -> Measurement:  # fmt: skip
+def _measurement(
+    key: str, value: float | None, lv_flags: list[dict[str, Any]], normal: list[dict[str, Any]]
+) -> Measurement:
     c = load_table("concepts.json")["measurements"][key]
     quantity = _PCT.get(key, key)
     rng = next((n for n in normal if n.get("quantity") == _NORMAL_QUANTITY.get(key)), None)
@@ -78,7 +79,9 @@ def _key_frames(global_ivr: list[float | None], reference: int, view: str) -> li
     if vals:
         hi = max(vals, key=lambda t: t[1])
         lo = min(vals, key=lambda t: t[1])
-        pos, neg = ("flexion", "extension") if view == "lateral" else ("left bending", "right bending")
+        pos, neg = (
+            ("flexion", "extension") if view == "lateral" else ("left bending", "right bending")
+        )
         if hi[1] > 0:
             out.append((hi[0], f"maximal {pos}"))
         if lo[1] < 0:
@@ -121,7 +124,9 @@ def _cine_series(result: Mapping[str, Any]) -> tuple[Series, list[LevelFindings]
         ms = [_measurement(k, _num(lv.get(k)), flags, normal) for k in keys]
         ms.append(_measurement("ivt_range_mm", _num(lv.get("ivt_range_mm")), flags, normal))
         frac = _num(lv.get("ivt_range_frac"))
-        ms.append(_measurement("ivt_range_pct", None if frac is None else 100 * frac, flags, normal))
+        ms.append(
+            _measurement("ivt_range_pct", None if frac is None else 100 * frac, flags, normal)
+        )
         share = _num(lv.get("share_of_global"))
         ms.append(
             _measurement("share_of_global_pct", None if share is None else 100 * share, [], [])
@@ -133,10 +138,14 @@ def _cine_series(result: Mapping[str, Any]) -> tuple[Series, list[LevelFindings]
             if ex is not None and ey is not None:
                 ms.append(_measurement("icr_x", ex, [], []))
                 ms.append(_measurement("icr_y", ey, [], []))
+                motion, corner = (
+                    ("extension to flexion", "posterior")
+                    if view == "lateral"
+                    else ("right to left bending", "patient-left")
+                )
                 icr_text = (
-                    f"centre of rotation (extension to flexion) at {ex:.2f} of the endplate "
-                    f"depth from its posterior corner, {ey:+.2f} depths above {lv.get('lower')}'s "
-                    "superior endplate"
+                    f"centre of rotation ({motion}) at {ex:.2f} of the endplate depth from its "
+                    f"{corner} corner, {ey:+.2f} depths above {lv.get('lower')}'s superior endplate"
                 )
             elif full.get("reason"):
                 icr_text = f"centre of rotation not reported: {full['reason']}"
@@ -150,6 +159,7 @@ def _cine_series(result: Mapping[str, Any]) -> tuple[Series, list[LevelFindings]
                 flags=flags,
                 normal_ranges=normal,
                 icr=icr_text,
+                compared=bool(lv.get("checks")) or bool(normal),
             )
         )
     return series, levels
@@ -236,6 +246,7 @@ def _group_series(group: Mapping[str, Any], index: int) -> tuple[Series, list[Le
                 flags=flags,
                 normal_ranges=normal,
                 notes=notes,
+                compared=view == "lateral",
             )
         )
     return series, levels
@@ -262,7 +273,29 @@ def _curves(study_facts: Mapping[str, Any] | None) -> list[Curve]:
     return out
 
 
-def _section_text(scribe: Mapping[str, Any], categories: tuple[str, ...]) -> tuple[str | None, str | None]:
+def _cobb_films(study_facts: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for group in ((study_facts or {}).get("measurements") or {}).get("groups") or []:
+        for film in (group.get("cobb") or {}).get("per_view") or []:
+            curves = [
+                f"{c.get('upper_end')}-{c.get('lower_end')} (apex {c.get('apex') or '-'}), "
+                f"convex {c.get('convex')}, {float(c.get('cobb_deg') or 0.0):.1f}°"
+                for c in film.get("curves") or []
+            ]
+            out.append(
+                {
+                    "region": group.get("region"),
+                    "image": film.get("image"),
+                    "position": film.get("position"),
+                    "curves": curves,
+                }
+            )
+    return out
+
+
+def _section_text(
+    scribe: Mapping[str, Any], categories: tuple[str, ...]
+) -> tuple[str | None, str | None]:
     text = str(scribe.get("text") or "")
     signed = ((scribe.get("providers") or {}).get("signed") or {}).get("start")
     for cat in categories:
@@ -295,8 +328,9 @@ def _provider(scribe: Mapping[str, Any] | None, key: str) -> str | None:
     return sentence or None
 
 
-def _technique(result: Mapping[str, Any] | None, facts: Mapping[str, Any] | None,
-               series: list[Series]) -> tuple[list[str], list[dict[str, Any]]]:  # fmt: skip
+def _technique(
+    result: Mapping[str, Any] | None, facts: Mapping[str, Any] | None, series: list[Series]
+) -> tuple[list[str], list[dict[str, Any]]]:
     lines: list[str] = []
     views: list[dict[str, Any]] = []
     for region in (facts or {}).get("regions") or []:
@@ -312,7 +346,9 @@ def _technique(result: Mapping[str, Any] | None, facts: Mapping[str, Any] | None
         views.extend({**v, "region": region.get("region")} for v in vs)
         cine = region.get("cine")
         if isinstance(cine, Mapping):
-            lines.append(_cine_line(cine.get("frames"), cine.get("frame_rate_fps"), cine.get("duration_s")))
+            lines.append(
+                _cine_line(cine.get("frames"), cine.get("frame_rate_fps"), cine.get("duration_s"))
+            )
     if result is not None:
         times = [t for t in (result.get("frame_times_s") or []) if _num(t) is not None]
         n = int(result["frames"])
@@ -328,7 +364,9 @@ def _technique(result: Mapping[str, Any] | None, facts: Mapping[str, Any] | None
         )
         motion = "flexion-extension" if view == "lateral" else "left and right lateral bending"
         if n > 1:
-            lines.append(f"Continuous {motion} motion; the reference (neutral) frame is frame {result.get('reference_frame', 0)}.")
+            lines.append(
+                f"Continuous {motion} motion; the reference (neutral) frame is frame {result.get('reference_frame', 0)}."
+            )
         if not facts:
             views.append({"projection": view, "position": f"continuous {motion}", "frames": n})
     for s in series:
@@ -349,10 +387,14 @@ def _cine_line(frames: Any, fps: Any, duration: Any) -> str:
     return " ".join(parts) + "."
 
 
-def _impression(levels: list[LevelFindings], curves: list[Curve], ms: Mapping[str, Any] | None) -> list[str]:
+def _impression(
+    levels: list[LevelFindings], curves: list[Curve], ms: Mapping[str, Any] | None
+) -> list[str]:
     out: list[str] = []
     for lv in levels:
-        bits = [str(f.get("label")) + f" (measured {_num(f.get('value')) or 0:.3g})" for f in lv.flags]
+        bits = [
+            str(f.get("label")) + f" (measured {_num(f.get('value')) or 0:.3g})" for f in lv.flags
+        ]
         outside = [
             f"{_QUANTITY.get(n['quantity'], n['quantity'])} {n.get('value', 0):.3g} "
             f"{n['status']} the normal range ({n['source']}: "
@@ -364,22 +406,42 @@ def _impression(levels: list[LevelFindings], curves: list[Curve], ms: Mapping[st
             out.append(f"{lv.level}: exceeds instability threshold(s): {'; '.join(bits)}.")
         if outside:
             out.append(f"{lv.level}: {'; '.join(outside)}.")
-    measured = [lv for lv in levels if lv.get("rom_deg") and lv.get("rom_deg").value is not None]  # type: ignore[union-attr]
-    if measured and not out:
+    measured = [lv for lv in levels if (m := lv.get("rom_deg")) is not None and m.value is not None]
+    flagged = {line.split(":", 1)[0] for line in out}
+    quiet = [lv.level for lv in measured if lv.compared and lv.level not in flagged]
+    if quiet and flagged:
+        out.append(f"Other levels ({', '.join(quiet)}): within the thresholds and normal ranges.")
+    elif quiet:
         out.append(
             "No level exceeds the instability thresholds and no measured value lies outside the "
-            f"normal ranges ({', '.join(lv.level for lv in measured)})."
+            f"normal ranges ({', '.join(quiet)})."
+        )
+    plain = [lv.level for lv in measured if not lv.compared]
+    if plain:
+        out.append(
+            f"{', '.join(plain)}: segmental motion measured (see findings); no instability "
+            "thresholds or normal ranges are defined for this view."
         )
     if ms and _num(ms.get("msi")) is not None:
-        out.append(f"Motion sharing inequality (MSI) {float(ms['msi']):.2f} across {', '.join(ms.get('levels') or [])}.")
+        out.append(
+            f"Motion sharing inequality (MSI) {float(ms['msi']):.2f} across {', '.join(ms.get('levels') or [])}."
+        )
     for c in curves:
-        fx = "" if c.flexibility_pct is None else f", flexibility {c.flexibility_pct:.0f}% on {c.corrective_bending}"
+        fx = (
+            ""
+            if c.flexibility_pct is None
+            else f", flexibility {c.flexibility_pct:.0f}% on {c.corrective_bending}"
+        )
         kind = "scoliosis" if c.scoliosis else "curve"
-        out.append(f"{c.upper_end}-{c.lower_end} {kind}, convex {c.convex}, Cobb {c.cobb_deg:.1f}°{fx}.")
+        out.append(
+            f"{c.upper_end}-{c.lower_end} {kind}, convex {c.convex}, Cobb {c.cobb_deg:.1f}°{fx}."
+        )
     return out
 
 
-def _requirement(rid: str, present: bool, value: str | None = None, *, status: str | None = None) -> Requirement:
+def _requirement(
+    rid: str, present: bool, value: str | None = None, *, status: str | None = None
+) -> Requirement:
     spec = next(r for r in load_table("requirements.json")["requirements"] if r["id"] == rid)
     st = status or ("present" if present else ("info" if spec["severity"] == "info" else "missing"))
     msg = spec["label"] if st == "present" else spec["missing_message"]
@@ -406,10 +468,12 @@ def _attach_images(images: Any, result: dict[str, Any] | None, series: list[Seri
         if isinstance(images, SourceImages):
             src = images
         elif isinstance(images, Study):
-            src = SourceImages(frames=np.asarray(images.frames), pixel_spacing_mm=images.pixel_spacing_mm)
+            src = SourceImages(
+                frames=np.asarray(images.frames), pixel_spacing_mm=images.pixel_spacing_mm
+            )
         else:
             spacing = tuple(result["pixel_spacing_mm"]) if result else None
-            src = load_source_images(images, pixel_spacing_mm=spacing)  # type: ignore[arg-type]
+            src = load_source_images(images, pixel_spacing_mm=spacing)
         if len(src.frames) != s0.n_frames:
             raise ReportError(
                 f"the images have {len(src.frames)} frames but the result has {s0.n_frames}",
@@ -479,9 +543,13 @@ def build_report(
             raise ReportError("two study facts given (as the result and as --study); pass one")
         res, facts = None, res
     if res is not None:
-        res = check_result(res, source="result" if not isinstance(result, str | Path) else str(result))
+        res = check_result(
+            res, source="result" if not isinstance(result, str | Path) else str(result)
+        )
     if facts is not None:
-        facts = check_study_facts(facts, source="--study" if study_facts is not None else str(result))
+        facts = check_study_facts(
+            facts, source="--study" if study_facts is not None else str(result)
+        )
     if res is None and not ((facts or {}).get("measurements") or {}).get("groups"):
         raise ReportError(
             "no analysis to report: give a RESULT.json of `dynaspine analyze` or a STUDY.json "
@@ -523,7 +591,9 @@ def build_report(
             "description": c.get("description", ""),
             "billable": c.get("billable"),
             "supports_dynamic": c.get("supports_dynamic"),
-            "evidence": "; ".join(f"{e.get('section') or '-'}: {e.get('text')}" for e in c.get("evidence") or []),
+            "evidence": "; ".join(
+                f"{e.get('section') or '-'}: {e.get('text')}" for e in c.get("evidence") or []
+            ),
         }
         for c in (scr or {}).get("codes") or []
         if c.get("code")
@@ -571,7 +641,9 @@ def build_report(
     if res is not None:
         cal = res["calibration"]
         sp = res["pixel_spacing_mm"]
-        calibration = f"Pixel spacing {sp[0]:.4g} x {sp[1]:.4g} mm. {cal.get('statement', '')}".strip()
+        calibration = (
+            f"Pixel spacing {sp[0]:.4g} x {sp[1]:.4g} mm. {cal.get('statement', '')}".strip()
+        )
     else:
         cals = [
             f"{g.get('region')} {g.get('projection')}: "
@@ -614,8 +686,9 @@ def build_report(
         views=views,
         series=series,
         levels=levels,
-        motion_sharing=ms if isinstance(ms, Mapping) else None,
+        motion_sharing=dict(ms) if isinstance(ms, Mapping) else None,
         curves=curves,
+        cobb_films=_cobb_films(facts),
         impression=impression,
         dictated_impression=dictated,
         diagnoses=diagnoses,

@@ -34,13 +34,16 @@ def _quantity(value: float, unit: str) -> dict[str, Any]:
     return {"value": round(float(value), 6), "unit": unit, "system": UCUM, "code": unit}
 
 
-def _observation(oid: str, m: Measurement, *, site: str | None, system: str, code: str,
-                 label: str) -> dict[str, Any]:  # fmt: skip
+def _observation(
+    oid: str, m: Measurement, *, site: str | None, system: str, code: str, label: str
+) -> dict[str, Any]:
     obs: dict[str, Any] = {
         "resourceType": "Observation",
         "id": oid,
         "status": "preliminary",
-        "category": [{"coding": [{"system": OBS_CATEGORY, "code": "imaging", "display": "Imaging"}]}],
+        "category": [
+            {"coding": [{"system": OBS_CATEGORY, "code": "imaging", "display": "Imaging"}]}
+        ],
         "code": {
             "coding": [{"system": system, "code": code, "display": label}],
             "text": f"{site} {label}" if site else label,
@@ -80,32 +83,39 @@ def build_fhir(report: Report) -> DiagnosticReport:
     if p.name:
         patient["name"] = [{"text": p.name}]
     if p.sex in _SEX:
-        patient["gender"] = _SEX[p.sex]  # type: ignore[index]
+        patient["gender"] = _SEX[p.sex]
     if p.birth_date:
         patient["birthDate"] = p.birth_date
     contained: list[dict[str, Any]] = [patient]
-    results = []
+    results: list[dict[str, str]] = []
     for lv in report.levels:
         for m in lv.measurements:
             if m.value is None:
                 continue
             c = concepts["measurements"][m.key]
             oid = f"obs-{len(results) + 1}"
-            contained.append(_observation(oid, m, site=lv.level, system=system, code=c["code"],
-                                          label=c["label"]))  # fmt: skip
+            contained.append(
+                _observation(oid, m, site=lv.level, system=system, code=c["code"], label=c["label"])
+            )
             results.append({"reference": f"#{oid}", "display": f"{lv.level} {c['short']}"})
     for curve in report.curves:
         from dynaspine.report._model import Measurement
 
-        for key, value in (("cobb_deg", curve.cobb_deg), ("flexibility_pct", curve.flexibility_pct)):
+        for key, value in (
+            ("cobb_deg", curve.cobb_deg),
+            ("flexibility_pct", curve.flexibility_pct),
+        ):
             if value is None:
                 continue
             c = concepts["measurements"][key]
             m = Measurement(key, float(value), c["unit"], c["label"], c["short"])
             oid = f"obs-{len(results) + 1}"
             site = f"{curve.upper_end}-{curve.lower_end}"
-            contained.append(_observation(oid, m, site=None, system=system, code=c["code"],
-                                          label=f"{c['label']} {site}"))  # fmt: skip
+            contained.append(
+                _observation(
+                    oid, m, site=None, system=system, code=c["code"], label=f"{c['label']} {site}"
+                )
+            )
             results.append({"reference": f"#{oid}", "display": f"{site} {c['short']}"})
     rep = concepts["report"]
     resource: dict[str, Any] = {
@@ -113,8 +123,17 @@ def build_fhir(report: Report) -> DiagnosticReport:
         "id": "dynaspine-report",
         "contained": contained,
         "status": "preliminary",
-        "category": [{"coding": [{"system": rep["category_system"], "code": rep["category_code"],
-                                  "display": rep["category_display"]}]}],  # fmt: skip
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": rep["category_system"],
+                        "code": rep["category_code"],
+                        "display": rep["category_display"],
+                    }
+                ]
+            }
+        ],
         "code": {
             "coding": [{"system": LOINC, "code": rep["loinc"], "display": rep["loinc_display"]}],
             "text": report.title,
@@ -143,7 +162,9 @@ def build_fhir(report: Report) -> DiagnosticReport:
     try:
         return DiagnosticReport.model_validate(resource)
     except Exception as exc:  # pydantic ValidationError; keep the first problem
-        errors = getattr(exc, "errors", lambda: [])()
+        errors: list[dict[str, Any]] = getattr(exc, "errors", lambda: [])()
         first = errors[0] if errors else {"loc": (), "msg": str(exc)}
         where = ".".join(str(x) for x in first.get("loc", ()))
-        raise ReportError(f"the FHIR DiagnosticReport is not valid R4B: {where}: {first.get('msg')}") from None
+        raise ReportError(
+            f"the FHIR DiagnosticReport is not valid R4B: {where}: {first.get('msg')}"
+        ) from None

@@ -92,6 +92,8 @@ class LevelFindings:
     normal_ranges: list[dict[str, Any]]
     icr: str | None = None
     notes: list[str] = field(default_factory=list)
+    compared: bool = True
+    """Whether thresholds or normal ranges exist for this level and view."""
 
     def get(self, key: str) -> Measurement | None:
         """The measurement named ``key``, if reported."""
@@ -147,6 +149,7 @@ class Report:
     levels: list[LevelFindings]
     motion_sharing: dict[str, Any] | None
     curves: list[Curve]
+    cobb_films: list[dict[str, Any]]
     impression: list[str]
     dictated_impression: str | None
     diagnoses: list[dict[str, Any]]
@@ -164,6 +167,7 @@ class Report:
     study_facts: dict[str, Any] | None = None
     scribe: dict[str, Any] | None = None
     _figures: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _dicom: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -203,7 +207,10 @@ class Report:
             "levels": {
                 lv.level: {
                     "source": lv.source,
-                    **{m.key: None if m.value is None else round(m.value, 4) for m in lv.measurements},
+                    **{
+                        m.key: None if m.value is None else round(m.value, 4)
+                        for m in lv.measurements
+                    },
                     "flags": [f.get("label") for f in lv.flags],
                     "outside_normal": [
                         f"{n['quantity']} {n['status']} ({n['source']})"
@@ -214,8 +221,11 @@ class Report:
                 for lv in self.levels
             },
             "curves": [c.__dict__ for c in self.curves],
+            "cobb_films": list(self.cobb_films),
             "impression": list(self.impression),
-            "diagnoses": [{"code": d["code"], "description": d["description"]} for d in self.diagnoses],
+            "diagnoses": [
+                {"code": d["code"], "description": d["description"]} for d in self.diagnoses
+            ],
         }
 
     def to_html(self, *, standalone: bool = True) -> str:

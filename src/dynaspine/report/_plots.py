@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 
     from dynaspine.report._model import Report, Series
 
-_STYLE = {"font.size": 8.0, "axes.titlesize": 9.0, "axes.labelsize": 8.0, "legend.fontsize": 7.0}
+_STYLE: dict[str, Any] = {
+    "font.size": 8.0,
+    "axes.titlesize": 9.0,
+    "axes.labelsize": 8.0,
+    "legend.fontsize": 7.0,
+}
 
 
 def _figure(width_in: float = 6.4, height_in: float = 3.0) -> Figure:
@@ -43,8 +48,9 @@ def _styled(draw: Any) -> Any:
     import matplotlib
 
     def wrapped(*args: Any, **kwargs: Any) -> bytes | None:
-        with matplotlib.rc_context(_STYLE):
-            return draw(*args, **kwargs)  # type: ignore[no-any-return]
+        with matplotlib.rc_context(_STYLE):  # type: ignore[arg-type]
+            result: bytes | None = draw(*args, **kwargs)
+            return result
 
     return wrapped
 
@@ -98,8 +104,13 @@ def plot_ivr_global(series: Series) -> bytes | None:
     for k, (level, ys) in enumerate(series.ivr.items()):
         pts = [(a, b) for a, b in zip(g, ys, strict=False) if a is not None and b is not None]
         if pts:
-            ax.plot(*zip(*pts, strict=True), marker=".", lw=1.0, color=PALETTE[k % len(PALETTE)],
-                    label=level)  # fmt: skip
+            ax.plot(
+                *zip(*pts, strict=True),
+                marker=".",
+                lw=1.0,
+                color=PALETTE[k % len(PALETTE)],
+                label=level,
+            )
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.axvline(0.0, color="0.6", lw=0.8)
     ax.set_xlabel("global angle change (deg)")
@@ -113,28 +124,43 @@ def plot_ivr_global(series: Series) -> bytes | None:
 @_styled
 def plot_rom_bars(report: Report) -> bytes | None:
     """ROM per level: bars, the normal range (grey band) and the flag threshold (red tick)."""
-    rows = [(lv, lv.get("rom_deg")) for lv in report.levels]
-    rows = [(lv, m) for lv, m in rows if m is not None]
+    rows = [(lv, m) for lv in report.levels if (m := lv.get("rom_deg")) is not None]
     if not rows:
         return None
     fig = _figure(6.4, 0.5 + 0.45 * len(rows) + 0.8)
     ax: Axes = fig.add_subplot()
-    names = [f"{lv.level}" + ("" if len({r.series for r, _ in rows}) == 1 else f" ({lv.source})")
-             for lv, _ in rows]  # fmt: skip
+    names = [
+        f"{lv.level}" + ("" if len({r.series for r, _ in rows}) == 1 else f" ({lv.source})")
+        for lv, _ in rows
+    ]
     ys = list(range(len(rows)))[::-1]
     for y, (lv, m) in zip(ys, rows, strict=True):
         if m.normal and m.normal.get("low") is not None and m.normal.get("high") is not None:
             lo, hi = max(0.0, m.normal["low"]), m.normal["high"]
-            ax.barh(y, hi - lo, left=lo, height=0.8, color="0.85", zorder=1,
-                    label="normal range" if y == ys[0] else None)  # fmt: skip
+            ax.barh(
+                y,
+                hi - lo,
+                left=lo,
+                height=0.8,
+                color="0.85",
+                zorder=1,
+                label="normal range" if y == ys[0] else None,
+            )
         value = m.value if m.value is not None else 0.0
         colour = "#D55E00" if m.flags or (m.normal or {}).get("status") == "above" else "#0072B2"
         ax.barh(y, value, height=0.45, color=colour, zorder=2)
         ax.text(value, y, f" {m.text}", va="center", fontsize=7, zorder=3)
         checks = _checks(report, lv.level) or lv.flags
         for c in [c for c in checks if c.get("quantity") == "rom_deg"][:1]:
-            ax.plot([c["threshold"]] * 2, [y - 0.4, y + 0.4], color="red", lw=1.2, ls="--",
-                    zorder=3, label="instability threshold" if y == ys[0] else None)  # fmt: skip
+            ax.plot(
+                [c["threshold"]] * 2,
+                [y - 0.4, y + 0.4],
+                color="red",
+                lw=1.2,
+                ls="--",
+                zorder=3,
+                label="instability threshold" if y == ys[0] else None,
+            )
     ax.set_yticks(ys, names)
     ax.set_xlabel("range of motion (deg)")
     ax.set_title("Range of motion per level against normal ranges")
@@ -156,8 +182,9 @@ def _checks(report: Report, level: str) -> list[dict[str, Any]]:
 def key_frame_png(series: Series, index: int, caption: str, *, max_size: int = 420) -> bytes:
     """A key frame with the tracked vertebrae drawn on it, as PNG."""
     assert series.images is not None
-    img = draw_frame(series, index, max_size=max_size, win=window(series.images.frames),
-                     caption=caption)  # fmt: skip
+    img = draw_frame(
+        series, index, max_size=max_size, win=window(series.images.frames), caption=caption
+    )
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()

@@ -41,8 +41,14 @@ def to_uint8(frame: npt.NDArray[Any], lo: float, hi: float) -> npt.NDArray[np.ui
     return np.clip(scaled, 0, 255).astype(np.uint8)
 
 
-def draw_frame(series: Series, index: int, *, max_size: int = 512,
-               win: tuple[float, float] | None = None, caption: str | None = None) -> Image.Image:  # fmt: skip
+def draw_frame(
+    series: Series,
+    index: int,
+    *,
+    max_size: int = 512,
+    win: tuple[float, float] | None = None,
+    caption: str | None = None,
+) -> Image.Image:
     """One frame of ``series`` as an RGB image with the tracked vertebrae drawn on it."""
     from PIL import Image, ImageDraw
 

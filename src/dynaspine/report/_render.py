@@ -26,11 +26,7 @@ def _data_uri(png: bytes) -> str:
 
 def _context(report: Report) -> dict[str, Any]:
     figures = report.figures()
-    plots = [
-        (name, _data_uri(png))
-        for name, png in figures.items()
-        if not name.startswith("key_")
-    ]
+    plots = [(name, _data_uri(png)) for name, png in figures.items() if not name.startswith("key_")]
     plots.sort(key=lambda t: (t[0] != "rom_bars", t[0]))
     keyframes = [(name, _data_uri(png)) for name, png in figures.items() if name.startswith("key_")]
     columns: list[list[str]] = []
@@ -49,7 +45,8 @@ def _context(report: Report) -> dict[str, Any]:
         "plots": plots,
         "keyframes": keyframes,
         "level_columns": columns,
-        "n_views": sum(1 for v in report.views if v.get("image") or not v.get("frames")) or len(report.views),
+        "n_views": sum(1 for v in report.views if v.get("image") or not v.get("frames"))
+        or len(report.views),
         "positions": ", ".join(f"{p}" + (f" x{n}" if n > 1 else "") for p, n in positions.items()),
         "sign_conventions": (report.result or {}).get("sign_conventions") or {},
     }

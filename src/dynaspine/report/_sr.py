@@ -65,25 +65,43 @@ def _source_refs(series: Series) -> list[Any]:
     ]
 
 
-def _dicom_series(report: Report, what: str) -> list[Series]:
-    out = [s for s in report.series if s.images is not None and s.images.is_dicom]
-    if not out:
-        has_images = any(s.images is not None for s in report.series)
-        raise ReportError(
-            f"the {what} references the source DICOM images, and "
-            + ("the images given are not DICOM (video or image folder)" if has_images
-               else "no images were given"),  # fmt: skip
-            hint="pass the DICOM study with --images, or leave 'sr' out of --format",
-        )
-    return out
+def _evidence(report: Report) -> tuple[list[Any], dict[int, list[Any]], bool]:
+    """Evidence datasets and per-series source references of the SR.
+
+    DICOM sources are referenced directly (with the key frames' numbers). Other sources
+    (video, image folders) have no DICOM identity, so the key-frame Secondary Capture is
+    made first and the SR references it instead (third value ``True``).
+    """
+    from highdicom.sr import SourceImageForMeasurementGroup
+
+    evidence: list[Any] = []
+    refs: dict[int, list[Any]] = {}
+    seen: set[str] = set()
+    for i, s in enumerate(report.series):
+        if s.images is None or not s.images.is_dicom:
+            continue
+        refs[i] = _source_refs(s)
+        for ds in s.images.headers:
+            if str(ds.SOPInstanceUID) not in seen:
+                seen.add(str(ds.SOPInstanceUID))
+                evidence.append(ds)
+    if refs:
+        return evidence, refs, False
+    series = report.need_images("DICOM SR")
+    sc = secondary_capture(report)
+    ref = SourceImageForMeasurementGroup(
+        referenced_sop_class_uid=str(sc.SOPClassUID),
+        referenced_sop_instance_uid=str(sc.SOPInstanceUID),
+    )
+    return [sc], {report.series.index(series): [ref]}, True
 
 
 def build_sr(report: Report) -> Any:
     """The highdicom ``Comprehensive3DSR`` of the report (see module docstring)."""
     from highdicom import UID
     from highdicom.sr import (
-        Comprehensive3DSR,
         CodedConcept,
+        Comprehensive3DSR,
         DeviceObserverIdentifyingAttributes,
         Measurement,
         MeasurementReport,
@@ -97,22 +115,16 @@ def build_sr(report: Report) -> Any:
 
     from dynaspine import __version__
 
-    dicom_series = _dicom_series(report, "DICOM SR")
+    evidence, refs, _ = _evidence(report)
     concepts = load_table("concepts.json")
-    evidence: list[Any] = []
-    seen: set[str] = set()
-    for s in dicom_series:
-        assert s.images is not None
-        for ds in s.images.headers:
-            if str(ds.SOPInstanceUID) not in seen:
-                seen.add(str(ds.SOPInstanceUID))
-                evidence.append(ds)
     device = ObserverContext(
         observer_type=codes.DCM.Device,
         observer_identifying_attributes=DeviceObserverIdentifyingAttributes(
-            uid=UID(), name="dynaspine", manufacturer_name="dynaspine",
+            uid=UID(),
+            name="dynaspine",
+            manufacturer_name="dynaspine",
             model_name=f"dynaspine {__version__}",
-        ),  # fmt: skip
+        ),
     )
     person = None
     if report.physician:
@@ -127,7 +139,7 @@ def build_sr(report: Report) -> Any:
     groups = []
     for lv in report.levels:
         s = report.series[lv.series]
-        if s.images is None or not s.images.is_dicom:
+        if lv.series not in refs:
             continue
         measurements = []
         for m in lv.measurements:
@@ -145,17 +157,20 @@ def build_sr(report: Report) -> Any:
             continue
         groups.append(
             MeasurementsAndQualitativeEvaluations(
-                tracking_identifier=TrackingIdentifier(uid=UID(), identifier=f"{lv.level} ({s.title})"),
+                tracking_identifier=TrackingIdentifier(
+                    uid=UID(), identifier=f"{lv.level} ({s.title})"
+                ),
                 finding_sites=[_level_site(lv.level)],
                 measurements=measurements,
-                source_images=_source_refs(s),
+                source_images=refs[lv.series],
             )
         )
     rep = concepts["report"]
     content = MeasurementReport(
         observation_context=context,
-        procedure_reported=CodedConcept(value=rep["loinc"], scheme_designator="LN",
-                                        meaning=rep["loinc_display"]),  # fmt: skip
+        procedure_reported=CodedConcept(
+            value=rep["loinc"], scheme_designator="LN", meaning=rep["loinc_display"]
+        ),
         imaging_measurements=groups,
     )
     return Comprehensive3DSR(
@@ -174,10 +189,18 @@ def build_sr(report: Report) -> Any:
 
 
 def write_sr(report: Report, path: Path) -> Path:
-    """Write the SR of :func:`build_sr` to ``path``."""
+    """Write the SR of :func:`build_sr` to ``path``.
+
+    When the source images are not DICOM, the Secondary Capture the SR references is
+    written next to it as ``<stem>-keyframes-sc.dcm``.
+    """
     sr = build_sr(report)
     path.parent.mkdir(parents=True, exist_ok=True)
     sr.save_as(path, enforce_file_format=True)
+    if not any(s.images is not None and s.images.is_dicom for s in report.series):
+        secondary_capture(report).save_as(
+            path.with_name(f"{path.stem}-keyframes-sc.dcm"), enforce_file_format=True
+        )
     return path
 
 
@@ -198,7 +221,7 @@ def read_sr_measurements(path: str | Path) -> dict[str, dict[str, tuple[float, s
 
     try:
         sr = hd.sr.srread(str(path))
-        groups = sr.content.get_image_measurement_groups()
+        groups = sr.content.get_image_measurement_groups()  # type: ignore[attr-defined]
     except Exception as exc:  # highdicom raises several types for a foreign file
         raise ReportError(f"{path}: not a DICOM SR measurement report ({exc})") from None
     out: dict[str, dict[str, tuple[float, str]]] = {}
@@ -272,13 +295,13 @@ def build_secondary_capture(report: Report) -> Any:
     if series.images.is_dicom:
         sc = SCImage.from_ref_dataset(ref_dataset=series.images.headers[0], **common)
     else:
-        p = report.patient
+        who = report.patient
         sc = SCImage(
             study_instance_uid=UID(),
-            patient_id=p.patient_id,
-            patient_name=(p.name or "").replace(" ", "^") or None,
-            patient_sex=p.sex if p.sex in ("M", "F", "O") else None,
-            accession_number=p.accession,
+            patient_id=who.patient_id,
+            patient_name=(who.name or "").replace(" ", "^") or None,
+            patient_sex=who.sex if who.sex in ("M", "F", "O") else None,
+            accession_number=who.accession,
             **common,
         )
     sc.SeriesDescription = "dynaspine key frames with tracked vertebrae"
@@ -286,9 +309,16 @@ def build_secondary_capture(report: Report) -> Any:
     return sc
 
 
+def secondary_capture(report: Report) -> Any:
+    """The report's Secondary Capture, made once (the SR may reference its UID)."""
+    if "sc" not in report._dicom:
+        report._dicom["sc"] = build_secondary_capture(report)
+    return report._dicom["sc"]
+
+
 def write_secondary_capture(report: Report, path: Path) -> Path:
     """Write the Secondary Capture of :func:`build_secondary_capture` to ``path``."""
-    sc = build_secondary_capture(report)
+    sc = secondary_capture(report)
     path.parent.mkdir(parents=True, exist_ok=True)
     sc.save_as(path, enforce_file_format=True)
     return path

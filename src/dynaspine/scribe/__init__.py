@@ -7,7 +7,7 @@ Guidelines for Coding and Reporting, Section IV). See docs/scribe.md.
 
 from __future__ import annotations
 
-from dynaspine.scribe._asr import AUDIO_SUFFIXES, model_path, transcribe
+from dynaspine.scribe._asr import AUDIO_SUFFIXES, correct_vocabulary, model_path, transcribe
 from dynaspine.scribe._read import read_note
 from dynaspine.scribe._result import (
     SCHEMA,
@@ -32,6 +32,7 @@ __all__ = [
     "SuggestedCode",
     "Transcript",
     "TranscriptSegment",
+    "correct_vocabulary",
     "model_path",
     "read_note",
     "transcribe",

@@ -11,6 +11,7 @@ Audio (WAV, MP3, M4A, ...) is decoded by PyAV through faster-whisper.
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from dynaspine.errors import ScribeError
 from dynaspine.scribe._result import Transcript, TranscriptSegment
 from dynaspine.scribe._rules import load_table
 
-__all__ = ["AUDIO_SUFFIXES", "model_path", "transcribe"]
+__all__ = ["AUDIO_SUFFIXES", "correct_vocabulary", "model_path", "transcribe"]
 
 AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".m4a", ".flac", ".ogg", ".aac", ".mp4"})
 _INSTALL_HINT = (
@@ -56,7 +57,48 @@ def _model() -> Any:
     return WhisperModel(str(model_path()), device="cpu", compute_type="int8", local_files_only=True)
 
 
-def transcribe(path: str | os.PathLike[str], *, prompt: str | None = None, beam_size: int = 5) -> Transcript:
+def _char_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        prev = cur
+    return prev[-1]
+
+
+def correct_vocabulary(text: str) -> str:
+    """Respell near-misses of spine vocabulary ("pondylolisthesis" -> "spondylolisthesis").
+
+    Words of at least ``min_length`` letters that are not vocabulary words are replaced by
+    the nearest vocabulary word when the character Levenshtein distance divided by the
+    word's length is at most ``max_distance_ratio`` (``data/asr_prompt.json``).
+    """
+    table = load_table("asr_prompt.json")
+    vocab = [v.lower() for v in table["vocabulary"]]
+    known = set(vocab)
+    cfg = table["correction"]
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        low = word.lower()
+        if len(low) < cfg["min_length"] or low in known:
+            return word
+        best = min(vocab, key=lambda v: _char_distance(low, v))
+        if _char_distance(low, best) / len(low) > cfg["max_distance_ratio"]:
+            return word
+        return best.capitalize() if word[0].isupper() else best
+
+    return re.sub(r"[A-Za-z]+", fix, text)
+
+
+def transcribe(
+    path: str | os.PathLike[str],
+    *,
+    prompt: str | None = None,
+    beam_size: int = 5,
+    correct: bool = True,
+) -> Transcript:
     """Transcribe dictated audio to text, offline.
 
     Parameters
@@ -68,6 +110,8 @@ def transcribe(path: str | os.PathLike[str], *, prompt: str | None = None, beam_
         ``data/asr_prompt.json``.
     beam_size
         Beam-search width.
+    correct
+        Respell near-misses of the spine vocabulary (:func:`correct_vocabulary`).
 
     Raises
     ------
@@ -96,9 +140,13 @@ def transcribe(path: str | os.PathLike[str], *, prompt: str | None = None, beam_
         beam_size=beam_size,
         initial_prompt=text_prompt,
         vad_filter=False,
-        condition_on_previous_text=True,
+        temperature=0.0,
+        without_timestamps=True,
     )
-    segments = tuple(TranscriptSegment(float(s.start), float(s.end), s.text.strip()) for s in segments_iter)
+    fixer = correct_vocabulary if correct else str.strip
+    segments = tuple(
+        TranscriptSegment(float(s.start), float(s.end), fixer(s.text.strip())) for s in segments_iter
+    )
     text = " ".join(s.text for s in segments if s.text).strip()
     if not text:
         raise ScribeError(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+import warnings as _warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -156,7 +157,10 @@ def read_note(
     cpt = [parse_cpt(c) for c in cpt_codes]
 
     nlp = get_pipeline()
-    doc = nlp(text)
+    with _warnings.catch_warnings():
+        # medspaCy runs spaCy matchers that may hold no pattern of a kind (W036).
+        _warnings.filterwarnings("ignore", message=r".*\[W036\]")
+        doc = nlp(text)
     sec_table = load_table("sections.json")
 
     sections: list[dict[str, Any]] = []

@@ -49,7 +49,10 @@ def _rotated_template(
     a[:, :2] = rot
     a[:, 2] = c - rot @ c
     img = cv2.warpAffine(
-        st.image, a, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        st.image,
+        a,
+        (w, h),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_REPLICATE,
     )
     poly = (st.polygon - st.centre) @ np.array([[cos, sin], [-sin, cos]]) + c
@@ -128,9 +131,7 @@ def global_search(
             cy = wy0 + loc[1] + t_c[1]
             found.append((float(score), theta, cx, cy))
             r = max(2, int(0.3 * min(th, tw)))
-            res[
-                max(loc[1] - r, 0) : loc[1] + r + 1, max(loc[0] - r, 0) : loc[0] + r + 1
-            ] = -1.0
+            res[max(loc[1] - r, 0) : loc[1] + r + 1, max(loc[0] - r, 0) : loc[0] + r + 1] = -1.0
     found.sort(key=lambda f: -f[0])
     out: list[Candidate] = []
     taken: list[tuple[float, float]] = []

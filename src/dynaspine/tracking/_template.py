@@ -1,10 +1,10 @@
 """Vertebra templates and image pyramids.
 
 A template is the vertebral body region of the reference frame: the polygon of its four
-corners, dilated about its centroid, masked, smoothed, with the steepest-descent images of
-the inverse-compositional Lucas-Kanade algorithm (Baker & Matthews, "Lucas-Kanade 20 years
-on: a unifying framework", IJCV 56(3), 2004) precomputed for a rigid warp (rotation about
-the template centroid + translation) at each pyramid level.
+corners, dilated about its centroid, masked, band-passed (difference of Gaussians), with its
+gradients and pixel offsets from the centroid precomputed for the Lucas-Kanade registration
+of a rigid warp (rotation about the template centroid + translation) at each pyramid level
+(Baker & Matthews, "Lucas-Kanade 20 years on: a unifying framework", IJCV 56(3), 2004).
 
 Pyramid levels are made by :func:`cv2.pyrDown`, whose output pixel ``i`` is centred on input
 pixel ``2 i``; a level-0 point ``p`` is the level-``L`` point ``p / 2**L``.
@@ -55,9 +55,9 @@ class FramePyramid:
         if lev == 0:
             img = np.ascontiguousarray(self._raw, dtype=np.float32)
         elif lev == 1 and self._raw.dtype in (np.uint8, np.uint16, np.float32):
-            img = cv2.pyrDown(np.ascontiguousarray(self._raw)).astype(np.float32, copy=False)
+            img = np.asarray(cv2.pyrDown(np.ascontiguousarray(self._raw)), dtype=np.float32)
         else:
-            img = cv2.pyrDown(self.level(lev - 1))
+            img = np.asarray(cv2.pyrDown(self.level(lev - 1)), dtype=np.float32)
         self._levels[lev] = img
         return img
 
@@ -106,7 +106,9 @@ class FramePyramid:
         return out
 
 
-def _covered(need: tuple[float, float, float, float], rects: list[tuple[int, int, int, int]]) -> bool:
+def _covered(
+    need: tuple[float, float, float, float], rects: list[tuple[int, int, int, int]]
+) -> bool:
     return any(
         need[0] >= r[0] and need[1] >= r[1] and need[2] <= r[2] and need[3] <= r[3] for r in rects
     )
@@ -150,6 +152,14 @@ def rigid(theta: float, centre: F64, shift: F64) -> F64:
     )
 
 
+def orthonormalise(m: F64) -> F64:
+    """The rigid transform nearest to ``m`` (rounding errors would otherwise compound
+    through the frame-to-frame predictions)."""
+    theta = math.atan2(float(m[1, 0] - m[0, 1]), float(m[0, 0] + m[1, 1]))
+    c, s = math.cos(theta), math.sin(theta)
+    return np.array([[c, -s, float(m[0, 2])], [s, c, float(m[1, 2])], [0.0, 0.0, 1.0]])
+
+
 def rigid_inverse(m: F64) -> F64:
     """Inverse of a rigid 3x3 matrix."""
     out = np.eye(3)
@@ -187,7 +197,7 @@ def fill_polygon(shape: tuple[int, int], pts: F64) -> npt.NDArray[np.bool_]:
     """Boolean mask of a polygon given in pixel-centre coordinates of an image of ``shape``."""
     mask = np.zeros(shape, dtype=np.uint8)
     fixed = np.round(np.asarray(pts) * (1 << _SHIFT)).astype(np.int32)
-    cv2.fillPoly(mask, [fixed], 1, lineType=cv2.LINE_8, shift=_SHIFT)
+    cv2.fillPoly(mask, [fixed], (1,), lineType=cv2.LINE_8, shift=_SHIFT)
     return mask.astype(bool)
 
 
@@ -195,20 +205,22 @@ def warp_patch(image: F32, m_level: F64, origin: tuple[int, int], size: tuple[in
     """Sample ``image`` at ``m_level @ (u + origin)`` for every patch pixel ``u`` (bilinear)."""
     a = m_level[:2].copy()
     a[:, 2] += a[:, 0] * origin[0] + a[:, 1] * origin[1]
-    return cv2.warpAffine(
+    out = cv2.warpAffine(
         image,
         a,
         size,
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_REPLICATE,
     )
+    return np.asarray(out, dtype=np.float32)
 
 
 def smooth(patch: F32, sigma: float) -> F32:
     """Gaussian smoothing (no-op for sigma 0)."""
     if sigma <= 0:
         return patch
-    return cv2.GaussianBlur(patch, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    out = cv2.GaussianBlur(patch, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    return np.asarray(out, dtype=np.float32)
 
 
 def band_pass(patch: F32, sigma: float, highpass: float) -> F32:
@@ -235,8 +247,8 @@ class LevelTemplate:
     size: tuple[int, int]
     index: npt.NDArray[np.intp]
     values: F32
-    steepest: F32
-    steepest_t: F32
+    grad_t: F32
+    rel: F32
     points: F64
     centre: F64
     radius: float
@@ -298,7 +310,6 @@ def _level_template(ref: FramePyramid, polygon0: F64, lev: int) -> LevelTemplate
     py = yy.ravel()[index].astype(np.float64)
     centre = np.array([px.mean(), py.mean()])
     rx, ry = px - centre[0], py - centre[1]
-    steepest = np.stack([gx * -ry + gy * rx, gx, gy], axis=1).astype(np.float32)
     radius = float(np.sqrt((rx * rx + ry * ry).max()))
     box = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
     return LevelTemplate(
@@ -307,8 +318,8 @@ def _level_template(ref: FramePyramid, polygon0: F64, lev: int) -> LevelTemplate
         size=size,
         index=index,
         values=values.astype(np.float32),
-        steepest=steepest,
-        steepest_t=np.ascontiguousarray(steepest.T),
+        grad_t=np.stack([gx, gy]).astype(np.float32),
+        rel=np.stack([rx, ry]).astype(np.float32),
         points=np.stack([px, py], axis=1),
         centre=centre,
         radius=radius,

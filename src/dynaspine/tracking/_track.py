@@ -21,6 +21,7 @@ from dynaspine.tracking._template import (
     FramePyramid,
     VertebraTemplate,
     build_template,
+    orthonormalise,
     rigid_inverse,
 )
 
@@ -100,7 +101,7 @@ def _predict(state: _State) -> F64 | None:
     if state.before is None:
         return state.last
     # Constant-velocity prediction: apply the last inter-frame motion once more.
-    return state.last @ rigid_inverse(state.before) @ state.last
+    return orthonormalise(state.last @ rigid_inverse(state.before) @ state.last)
 
 
 class _Tracker:
@@ -160,12 +161,8 @@ def _resolve_conflicts(tracker: _Tracker, results: dict[str, Registration | None
     """Two vertebrae cannot lie on top of each other: where two found poses put their
     centroids closer than half the smaller vertebra's size, the lower-quality one is
     dropped (it matched its neighbour, e.g. because it left the field)."""
-    found = [
-        (nm, r) for nm, r in results.items() if r is not None and tracker.ok(r)
-    ]
-    centres = {
-        nm: r.matrix[:2, :2] @ tracker.t[nm].centre + r.matrix[:2, 2] for nm, r in found
-    }
+    found = [(nm, r) for nm, r in results.items() if r is not None and tracker.ok(r)]
+    centres = {nm: r.matrix[:2, :2] @ tracker.t[nm].centre + r.matrix[:2, 2] for nm, r in found}
     for i, (a, ra) in enumerate(found):
         for b, rb in found[i + 1 :]:
             if results[a] is None or results[b] is None:
@@ -176,8 +173,11 @@ def _resolve_conflicts(tracker: _Tracker, results: dict[str, Registration | None
                 lost = results[loser]
                 assert lost is not None
                 results[loser] = Registration(
-                    matrix=lost.matrix, quality=lost.quality, visible=lost.visible,
-                    iterations=lost.iterations, conflict=True,
+                    matrix=lost.matrix,
+                    quality=lost.quality,
+                    visible=lost.visible,
+                    iterations=lost.iterations,
+                    conflict=True,
                 )
 
 
@@ -245,14 +245,19 @@ def track(
     names = landmarks.names
     spacing = float(sum(study.pixel_spacing_mm) / 2.0)
     if not math.isfinite(spacing) or spacing <= 0:
-        raise InputError(f"study {study.source or ''}: invalid pixel spacing {study.pixel_spacing_mm}")
+        raise InputError(
+            f"study {study.source or ''}: invalid pixel spacing {study.pixel_spacing_mm}"
+        )
     rows, cols = int(frames.shape[1]), int(frames.shape[2])
     ref_pyr = FramePyramid(frames[ref], sigma=opts.smoothing_px, highpass=opts.highpass_px)
     templates: dict[str, VertebraTemplate] = {}
     for name in names:
         corners = landmarks.vertebrae[name]
         inside = (
-            (corners[:, 0] >= 0) & (corners[:, 0] <= cols - 1) & (corners[:, 1] >= 0) & (corners[:, 1] <= rows - 1)
+            (corners[:, 0] >= 0)
+            & (corners[:, 0] <= cols - 1)
+            & (corners[:, 1] >= 0)
+            & (corners[:, 1] <= rows - 1)
         )
         tm = build_template(
             ref_pyr,
@@ -372,12 +377,17 @@ def _cine_frame(
     # cranial neighbour.
     for name in reversed(names):
         best = results[name]
-        if tracker.ok(best) and best is not None and best.quality >= states[name].typical - opts.quality_drop:
+        if (
+            tracker.ok(best)
+            and best is not None
+            and best.quality >= states[name].typical - opts.quality_drop
+        ):
             continue
         tm = tracker.t[name]
         starts: list[F64] = []
-        if states[name].last is not None and states[name].before is not None:
-            starts.append(states[name].last)
+        last = states[name].last
+        if last is not None and states[name].before is not None:
+            starts.append(last)
         for nb in _neighbours(names, name):
             r_nb = results.get(nb)
             if r_nb is not None and tracker.ok(r_nb):
@@ -386,12 +396,14 @@ def _cine_frame(
             r = tracker.refine(pyr, name, m0, tm.coarsest)
             if best is None or _score(r) > _score(best):
                 best = r
-        if not (tracker.ok(best) and best is not None and best.quality >= states[name].typical - opts.quality_drop):
+        if not (
+            tracker.ok(best)
+            and best is not None
+            and best.quality >= states[name].typical - opts.quality_drop
+        ):
             pred = states[name].last
             if pred is not None:
-                r2 = tracker.search(
-                    pyr, name, pred, opts.search_radius_mm, opts.rotation_range_deg
-                )
+                r2 = tracker.search(pyr, name, pred, opts.search_radius_mm, opts.rotation_range_deg)
                 if r2 is not None and (best is None or _score(r2) > _score(best)):
                     best = r2
         results[name] = best

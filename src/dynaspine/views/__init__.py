@@ -28,6 +28,7 @@ from dynaspine.views._facts import (
 from dynaspine.views._infer import infer_positions
 from dynaspine.views._measure import match_landmarks, measure_study
 from dynaspine.views._override import Overrides
+from dynaspine.views._projection import infer_projections
 from dynaspine.views._rules import Finding, ViewCall, load_rules, recognize
 from dynaspine.views._scan import ImageInfo, ScanResult, scan_study
 
@@ -48,6 +49,7 @@ __all__ = [
     "find_curves",
     "flexibility_index",
     "infer_positions",
+    "infer_projections",
     "load_rules",
     "match_landmarks",
     "measure_study",

@@ -107,10 +107,16 @@ def measure_study(
 ) -> tuple[list[dict[str, Any]], list[Finding]]:
     """Track and measure every region's lateral and AP film groups that have landmarks.
 
-    Positions of views in those groups that the tags do not give are inferred from the image
-    (``View.inferred``). Returns the measurement groups for STUDY.json and findings.
+    Projections and positions the tags do not give are first inferred from the image
+    (:func:`dynaspine.views._projection.infer_projections`, then
+    :func:`dynaspine.views.infer_positions`; ``View.inferred``). Returns the measurement
+    groups for STUDY.json and findings.
     """
-    findings: list[Finding] = []
+    from dynaspine.views._projection import infer_projections
+
+    findings: list[Finding] = infer_projections(
+        study, landmarks, pixel_spacing_mm=pixel_spacing_mm, tracking_options=tracking_options
+    )
     out: list[dict[str, Any]] = []
     regions = sorted({v.region for v in study.views})
     todo: list[tuple[str, str, list[View]]] = []

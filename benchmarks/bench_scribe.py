@@ -3,8 +3,10 @@
 Data (written for dynaspine, no patient records): ``benchmarks/data/scribe/sentences.tsv``
 (labelled spine-imaging sentences) and ``benchmarks/data/scribe/notes.jsonl`` (labelled notes
 with the expected ICD-10-CM codes and, for some, the expected failed documentation items).
-Each has a ``dev`` split (rules were written and tuned on it) and a ``heldout`` split (never
-used for tuning). Both are reported.
+Splits: ``dev`` (rules were written and tuned on it); ``heldout`` (written with dev, never
+used for tuning; after its first measurement, two fixes were prompted by held-out notes -
+see docs/scribe.md - so its later numbers are optimistic); ``heldout2`` (written after all
+tuning, measured once). All are reported.
 
 Run: ``python benchmarks/bench_scribe.py [--show-errors]``
 """
@@ -28,12 +30,16 @@ def load_sentences() -> list[dict[str, str]]:
         if not line.strip() or line.startswith("#"):
             continue
         sid, split, label, target, sentence = line.split("\t")
-        rows.append({"id": sid, "split": split, "label": label, "target": target, "sentence": sentence})
+        rows.append(
+            {"id": sid, "split": split, "label": label, "target": target, "sentence": sentence}
+        )
     return rows
 
 
 def load_notes() -> list[dict]:
-    return [json.loads(x) for x in (DATA / "notes.jsonl").read_text("utf-8").splitlines() if x.strip()]
+    return [
+        json.loads(x) for x in (DATA / "notes.jsonl").read_text("utf-8").splitlines() if x.strip()
+    ]
 
 
 def predict_label(read_note, row: dict[str, str]) -> str:
@@ -78,11 +84,15 @@ def main() -> int:
             missed[row["split"]] += 1
         if not ok:
             errors.append((row["id"], row["label"], pred, row["sentence"]))
-    for split in ("dev", "heldout"):
+    for split in ("dev", "heldout", "heldout2"):
         oks = by_split[split]
-        print(f"| {split} | {len(oks)} | {sum(oks)} | {sum(oks) / len(oks):.3f} | {missed[split]} |")
+        print(
+            f"| {split} | {len(oks)} | {sum(oks)} | {sum(oks) / len(oks):.3f} | {missed[split]} |"
+        )
     allok = [o for v in by_split.values() for o in v]
-    print(f"| all | {len(allok)} | {sum(allok)} | {sum(allok) / len(allok):.3f} | {sum(missed.values())} |")
+    print(
+        f"| all | {len(allok)} | {sum(allok)} | {sum(allok) / len(allok):.3f} | {sum(missed.values())} |"
+    )
 
     print("\n## Code suggestions (notes)")
     print("| split | notes | TP | FP | FN | precision | recall | doc-check items right |")
@@ -91,7 +101,9 @@ def main() -> int:
     stats: dict[str, Counter[str]] = defaultdict(Counter)
     for note in load_notes():
         t1 = time.perf_counter()
-        res = read_note(note["text"], date_of_service=note["date_of_service"], cpt_codes=note["cpt"])
+        res = read_note(
+            note["text"], date_of_service=note["date_of_service"], cpt_codes=note["cpt"]
+        )
         times.append(time.perf_counter() - t1)
         got = {c.code for c in res.codes}
         want = set(note["codes"])
@@ -107,8 +119,10 @@ def main() -> int:
             s["doc_n"] += 1
             s["doc_ok"] += int(failed == set(note["missing"]))
             if failed != set(note["missing"]):
-                errors.append((note["id"], sorted(note["missing"]), sorted(failed), "documentation"))
-    for split in ("dev", "heldout"):
+                errors.append(
+                    (note["id"], sorted(note["missing"]), sorted(failed), "documentation")
+                )
+    for split in ("dev", "heldout", "heldout2"):
         s = stats[split]
         prec = s["tp"] / max(1, s["tp"] + s["fp"])
         rec = s["tp"] / max(1, s["tp"] + s["fn"])
@@ -119,11 +133,15 @@ def main() -> int:
     tp = sum(s["tp"] for s in stats.values())
     fp = sum(s["fp"] for s in stats.values())
     fn = sum(s["fn"] for s in stats.values())
-    print(f"| all | {sum(s['notes'] for s in stats.values())} | {tp} | {fp} | {fn} | {tp / (tp + fp):.3f} | {tp / (tp + fn):.3f} | |")
+    print(
+        f"| all | {sum(s['notes'] for s in stats.values())} | {tp} | {fp} | {fn} | {tp / (tp + fp):.3f} | {tp / (tp + fn):.3f} | |"
+    )
 
     print("\n## Speed")
-    print(f"pipeline load: {load_s:.2f} s; per note: median {statistics.median(times) * 1000:.1f} ms, "
-          f"max {max(times) * 1000:.1f} ms over {len(times)} notes")
+    print(
+        f"pipeline load: {load_s:.2f} s; per note: median {statistics.median(times) * 1000:.1f} ms, "
+        f"max {max(times) * 1000:.1f} ms over {len(times)} notes"
+    )
     if args.show_errors:
         print("\n## Errors")
         for e in errors:

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data" / "scribe" / "dictations.txt"
@@ -60,11 +61,15 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-prompt", action="store_true", help="transcribe without the spine prompt")
+    parser.add_argument(
+        "--no-prompt", action="store_true", help="transcribe without the spine prompt"
+    )
     parser.add_argument("--show", action="store_true", help="print each reference and hypothesis")
     parser.add_argument("--voice", default="en-us", help="espeak-ng voice (default en-us)")
     parser.add_argument("--speed", type=int, default=130, help="espeak-ng words per minute")
-    parser.add_argument("--gap", type=int, default=4, help="espeak-ng pause between words (10 ms units)")
+    parser.add_argument(
+        "--gap", type=int, default=4, help="espeak-ng pause between words (10 ms units)"
+    )
     parser.add_argument("--no-correct", action="store_true", help="skip the vocabulary respelling")
     args = parser.parse_args()
     if shutil.which("espeak-ng") is None:
@@ -72,32 +77,58 @@ def main() -> int:
         return 2
     from dynaspine.scribe import transcribe
 
-    lines = [x for x in DATA.read_text("utf-8").splitlines() if x.strip() and not x.startswith("#")]
-    errors = words = 0
+    rows = [
+        x.split("\t", 1)
+        for x in DATA.read_text("utf-8").splitlines()
+        if x.strip() and not x.startswith("#")
+    ]
+    errors: Counter[str] = Counter()
+    words: Counter[str] = Counter()
+    count: Counter[str] = Counter()
     audio_s = compute_s = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        for i, ref in enumerate(lines):
+        for i, (split, ref) in enumerate(rows):
             wav = Path(tmp) / f"d{i:02d}.wav"
             subprocess.run(
-                ["espeak-ng", "-v", args.voice, "-s", str(args.speed), "-g", str(args.gap), "-w", str(wav), ref],
+                [
+                    "espeak-ng",
+                    "-v",
+                    args.voice,
+                    "-s",
+                    str(args.speed),
+                    "-g",
+                    str(args.gap),
+                    "-w",
+                    str(wav),
+                    ref,
+                ],
                 check=True,
                 capture_output=True,
             )
             t0 = time.perf_counter()
-            tr = transcribe(wav, prompt=" " if args.no_prompt else None, correct=not args.no_correct)
+            tr = transcribe(
+                wav, prompt="" if args.no_prompt else None, correct=not args.no_correct
+            )
             compute_s += time.perf_counter() - t0
             audio_s += tr.duration_s
             r, h = normalise(ref), normalise(tr.text)
             e = edit_distance(r, h)
-            errors += e
-            words += len(r)
+            for key in (split, "all"):
+                errors[key] += e
+                words[key] += len(r)
+                count[key] += 1
             if args.show:
-                print(f"[{i:02d}] WER {e / len(r):.3f}\n  REF: {' '.join(r)}\n  HYP: {' '.join(h)}")
-    print("| dictations | reference words | word errors | WER | audio (s) | transcribe (s) | x real time |")
-    print("|---|---|---|---|---|---|---|")
+                print(
+                    f"[{i:02d} {split}] WER {e / len(r):.3f}\n  REF: {' '.join(r)}\n  HYP: {' '.join(h)}"
+                )
+    print("| split | dictations | reference words | word errors | WER |")
+    print("|---|---|---|---|---|")
+    for key in ("dev", "heldout", "all"):
+        print(
+            f"| {key} | {count[key]} | {words[key]} | {errors[key]} | {errors[key] / max(1, words[key]):.3f} |"
+        )
     print(
-        f"| {len(lines)} | {words} | {errors} | {errors / words:.3f} | {audio_s:.1f} | {compute_s:.1f} "
-        f"| {audio_s / compute_s:.1f} |"
+        f"\naudio {audio_s:.1f} s transcribed in {compute_s:.1f} s ({audio_s / compute_s:.1f}x real time)"
     )
     return 0
 

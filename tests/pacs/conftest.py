@@ -4,6 +4,7 @@ Orthanc runs as a subprocess of the tests with a temporary JSON configuration (f
 and DICOM ports, storage in a temporary folder, no authentication, the DICOMweb plugin);
 the system's Orthanc service is never used. Where Orthanc cannot be found or started the
 tests fail with the reason under CI (``CI=true``) and are skipped with it elsewhere.
+``DYNASPINE_TEST_ORTHANC`` names another Orthanc executable.
 """
 
 from __future__ import annotations
@@ -77,11 +78,15 @@ def _find_plugin() -> str | None:
 @pytest.fixture(scope="session")
 def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
     """Start Orthanc with the DICOMweb plugin on free loopback ports; stop it afterwards."""
-    binary = shutil.which("Orthanc") or (
-        "/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").is_file() else None
+    wanted = os.environ.get("DYNASPINE_TEST_ORTHANC")  # another Orthanc binary, if set
+    binary = (
+        (wanted if Path(wanted).is_file() else None)
+        if wanted
+        else shutil.which("Orthanc")
+        or ("/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").is_file() else None)
     )
     if binary is None:
-        unavailable("no 'Orthanc' executable on PATH or in /usr/sbin")
+        unavailable(f"no Orthanc executable ({wanted or 'Orthanc on PATH or /usr/sbin/Orthanc'})")
     plugin = _find_plugin()
     if plugin is None:
         unavailable(f"the DICOMweb plugin is not in {', '.join(DICOMWEB_PLUGINS)}")
@@ -97,8 +102,12 @@ def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
         "RemoteAccessAllowed": False,
         "AuthenticationEnabled": False,
         "DicomCheckCalledAet": False,
-        "DicomAlwaysAllowEcho": True,
-        "DicomAlwaysAllowStore": True,
+        # Orthanc 1.10 listens on every interface: only our AE title from loopback may
+        # echo or store (HTTP refuses remote clients with RemoteAccessAllowed false).
+        "DicomAlwaysAllowEcho": False,
+        "DicomAlwaysAllowStore": False,
+        "DicomCheckModalityHost": True,
+        "DicomModalities": {"dynaspine": ["DYNASPINE", "127.0.0.1", 104]},
         "SaveJobs": False,
         "ConcurrentJobs": 1,
         "HttpThreadsCount": 4,

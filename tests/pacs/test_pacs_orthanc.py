@@ -58,7 +58,8 @@ def test_receiver_accepts_cstore_and_echo(tmp_path: Path, phantom_files: dict[st
     assert rf.calling_ae == "DYNASPINE"
     assert len(rf.files) == 1 and len(dx.files) == 3
     assert dx.study_uid == pydicom.dcmread(phantom_files["dx"][0]).StudyInstanceUID
-    copy = pydicom.dcmread(rf.folder / f"{source.SOPInstanceUID}.dcm")
+    assert rf.files == [rf.folder / source.SeriesInstanceUID / f"{source.SOPInstanceUID}.dcm"]
+    copy = pydicom.dcmread(rf.files[0])
     assert copy.pixel_array.tobytes() == source.pixel_array.tobytes()
 
 
@@ -71,7 +72,7 @@ def test_receiver_refuses_unsupported_sop_class(
     path = tmp_path / "ct.dcm"
     ds.save_as(path)
     with start_receiver(data_dir=tmp_path / "dicom", port=0) as receiver:
-        with pytest.raises((InputError, ValueError, RuntimeError)):
+        with pytest.raises(InputError, match="no DICOM association"):
             send_files([path], host="127.0.0.1", port=receiver.port, called_ae="DYNASPINE")
     assert not list((tmp_path / "dicom").rglob("*.dcm"))
 
@@ -93,6 +94,10 @@ def test_cstore_into_orthanc_and_query_back(
     orthanc: Orthanc, phantom_files: dict[str, Any]
 ) -> None:
     assert echo(host="127.0.0.1", port=orthanc.dicom_port, called_ae=orthanc.aet) == 0
+    with pytest.raises(InputError):  # the test Orthanc knows only our AE title
+        echo(
+            host="127.0.0.1", port=orthanc.dicom_port, called_ae=orthanc.aet, calling_ae="STRANGER"
+        )
     statuses = send_files(
         [phantom_files["study"]], host="127.0.0.1", port=orthanc.dicom_port, called_ae=orthanc.aet
     )
@@ -118,7 +123,8 @@ def test_wado_retrieve_from_orthanc(
         source = pydicom.dcmread(path)
         got = pydicom.dcmread(by_uid[source.SOPInstanceUID])
         assert got.pixel_array.tobytes() == source.pixel_array.tobytes()
-        assert by_uid[source.SOPInstanceUID].parent.name == source.StudyInstanceUID
+        assert by_uid[source.SOPInstanceUID].parent.name == source.SeriesInstanceUID
+        assert by_uid[source.SOPInstanceUID].parent.parent.name == source.StudyInstanceUID
 
 
 def test_dicomweb_errors_are_clear(orthanc: Orthanc, tmp_path: Path, free_port: Any) -> None:
@@ -130,3 +136,23 @@ def test_dicomweb_errors_are_clear(orthanc: Orthanc, tmp_path: Path, free_port: 
     dead = DicomWebPacs(f"http://127.0.0.1:{free_port()}/dicom-web")
     with pytest.raises(InputError, match="QIDO-RS"):
         dead.search_studies()
+
+
+def test_receiver_accepts_every_listed_storage_class(
+    tmp_path: Path, phantom_files: dict[str, Any]
+) -> None:
+    paths = []
+    for i, cls in enumerate(storage_classes()):
+        ds = pydicom.dcmread(phantom_files["dx"][0])
+        ds.SOPClassUID = cls.uid
+        ds.file_meta.MediaStorageSOPClassUID = cls.uid
+        ds.SOPInstanceUID = pydicom.uid.generate_uid(entropy_srcs=[cls.uid, str(i)])
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        paths.append(tmp_path / f"{i}.dcm")
+        ds.save_as(paths[-1])
+    with start_receiver(data_dir=tmp_path / "dicom", port=0) as receiver:
+        statuses = send_files(paths, host="127.0.0.1", port=receiver.port, called_ae="DYNASPINE")
+    assert len(statuses) == len(paths) == 12
+    assert set(statuses.values()) == {0}
+    assert len(list((tmp_path / "dicom").rglob("*.dcm"))) == len(paths)
+    assert send_files([], host="127.0.0.1", port=1, called_ae="X") == {}

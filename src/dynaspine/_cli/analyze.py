@@ -72,6 +72,41 @@ def _view_of(metadata: dict[str, Any]) -> str:
     return "ap" if position in ("AP", "PA") else "lateral"
 
 
+def _marks_path(out: Path) -> Path:
+    """Default place of the automatic landmarks: ``RESULT.marks.json`` next to RESULT.json."""
+    return out.with_name(out.stem + ".marks.json")
+
+
+def _recognise(study: Any, view: str, anchor: str | None, marks_out: Path) -> tuple[Any, Any]:
+    """Find the vertebrae on the reference frame and write them out for review."""
+    import json
+
+    from dynaspine.errors import TrackingLost
+    from dynaspine.recognition import find_vertebrae
+
+    detection = find_vertebrae(
+        study.frames[0],
+        pixel_spacing_mm=study.pixel_spacing_mm,
+        view="ap" if view == "ap" else "lateral",
+        anchor=anchor,
+    )
+    marks_out.parent.mkdir(parents=True, exist_ok=True)
+    marks_out.write_text(json.dumps(detection.to_json(), indent=2) + "\n", encoding="utf-8")
+    found = detection.landmarks.names
+    if len(found) < 2:
+        raise TrackingLost(
+            f"automatic recognition found {len(found)} vertebra(e) with enough confidence on "
+            f"frame 0 (proposal written to {marks_out})",
+            hint="correct the proposal or click the corners, then pass it with --landmarks",
+        )
+    err_console.print(
+        f"found {', '.join(found)} automatically (labels by {detection.label_method}); "
+        f"proposal written to {marks_out}",
+        highlight=False,
+    )
+    return detection.landmarks, detection
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``analyze`` command to ``app``."""
 
@@ -82,10 +117,11 @@ def register(app: typer.Typer) -> None:
             metavar="INPUT",
             help="Multi-frame DICOM, folder of DICOM images, video file, or folder of PNG/JPEG films.",
         ),
-        landmarks: Path = typer.Option(
-            ...,
+        landmarks: Path | None = typer.Option(
+            None,
             "--landmarks",
-            help="MARKS.json: the four corners of each vertebra on the reference frame.",
+            help="MARKS.json: the four corners of each vertebra on the reference frame; "
+            "without it the vertebrae are found automatically (dynaspine.recognition).",
         ),
         out: Path = typer.Option(..., "--out", help="Where to write RESULT.json."),
         pixel_spacing: str | None = typer.Option(
@@ -103,6 +139,19 @@ def register(app: typer.Typer) -> None:
         csv_path: Path | None = typer.Option(
             None, "--csv", help="Also write per-level, per-frame measures as CSV."
         ),
+        anchor: str | None = typer.Option(
+            None,
+            "--anchor",
+            metavar="NAME",
+            help="Automatic landmarks only: name of the most caudal vertebral body in the "
+            "field (e.g. L5), when the sacrum is not in view.",
+        ),
+        landmarks_out: Path | None = typer.Option(
+            None,
+            "--landmarks-out",
+            help="Where to write the automatic landmarks for review (MARKS.json format); "
+            "default: next to RESULT.json as NAME.marks.json.",
+        ),
         quiet: bool = typer.Option(
             False, "--quiet", "-q", help="No progress bar or summary table."
         ),
@@ -116,15 +165,27 @@ def register(app: typer.Typer) -> None:
 
         if view is not None and view.lower() not in _VIEWS:
             raise InputError(f"--view must be 'lateral' or 'ap', got {view!r}")
-        if not landmarks.is_file():
+        if landmarks is not None and not landmarks.is_file():
             raise InputError(
                 f"landmarks file {landmarks} does not exist",
                 hint="give the MARKS.json with the four corners of each vertebra on the reference frame",
             )
-        marks = Landmarks.load(landmarks)
+        if landmarks is not None and (anchor is not None or landmarks_out is not None):
+            raise InputError(
+                "--anchor and --landmarks-out apply to automatic landmarks only",
+                hint="leave out --landmarks to find the vertebrae automatically",
+            )
+        if anchor is not None:
+            from dynaspine.anatomy import check_vertebra
+
+            check_vertebra(anchor)
+        marks = Landmarks.load(landmarks) if landmarks is not None else None
         with progress_bar("reading frames", enabled=not quiet) as cb:
             study = load_study(input_path, pixel_spacing_mm=pixel_spacing, progress=cb)
         chosen = view.lower() if view is not None else _view_of(study.metadata)
+        detection = None
+        if marks is None:
+            marks, detection = _recognise(study, chosen, anchor, landmarks_out or _marks_path(out))
         with progress_bar("tracking", enabled=not quiet) as cb:
             result = analyze(study, marks, view=chosen, progress=cb)  # type: ignore[arg-type]
         if view is None:
@@ -137,6 +198,13 @@ def register(app: typer.Typer) -> None:
                     else "assumed (no ViewPosition in the input)"
                 )
                 + "; override with --view"
+            )
+        if detection is not None:
+            result["recognition"] = detection.to_json()["recognition"]
+            result["notes"].append(
+                "landmarks found automatically ("
+                + f"labels by {detection.label_method}); review them in "
+                + str(landmarks_out or _marks_path(out))
             )
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

@@ -14,6 +14,7 @@ from dynaspine.errors import InputError
 
 def _print_summary(summary: Any, *, max_failures: int = 20) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="dynaspine batch", title_justify="left")
     for header in ("studies", "done", "skipped", "failed", "time", "studies/min", "workers"):
@@ -30,7 +31,7 @@ def _print_summary(summary: Any, *, max_failures: int = 20) -> None:
     console.print(table)
     for sid, error in summary.failures[:max_failures]:
         first = error.splitlines()[0] if error else ""
-        console.print(f"[red]failed[/] {sid}: {first}", highlight=False, markup=False)
+        console.print(Text("failed ", style="red") + Text(f"{sid}: {first}"), highlight=False)
     if len(summary.failures) > max_failures:
         console.print(f"... and {len(summary.failures) - max_failures} more (see the ledger)")
     if summary.interrupted:
@@ -38,6 +39,19 @@ def _print_summary(summary: Any, *, max_failures: int = 20) -> None:
             "[yellow]interrupted:[/] finished studies are kept; run the same command to resume"
         )
     console.print(f"ledger: {summary.ledger}", highlight=False)
+
+
+def _quiet_dask() -> None:
+    """Keep Dask's own INFO chatter off the console unless ``-v`` was given."""
+    import logging
+
+    try:
+        import distributed  # noqa: F401  (its import installs Dask's logging handlers)
+    except ImportError:
+        return
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        for name in ("distributed", "dask"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _sigterm_as_interrupt() -> None:
@@ -66,6 +80,34 @@ def register(app: typer.Typer) -> None:
             None,
             "--manifest",
             help="CSV or JSON manifest: input,landmarks[,view,pixel_spacing_mm,id,kind].",
+        ),
+        pacs: str | None = typer.Option(
+            None,
+            "--pacs",
+            metavar="URL",
+            help="Analyse the studies a DICOMweb search of this PACS finds (QIDO-RS; workers "
+            "retrieve them with WADO-RS into --cache).",
+        ),
+        pacs_filter: list[str] = typer.Option(
+            [],
+            "--pacs-filter",
+            metavar="KEY=VALUE",
+            help="QIDO-RS matching key, repeatable, e.g. ModalitiesInStudy=RF, "
+            "StudyDate=20260101-20261231.",
+        ),
+        landmarks_dir: Path | None = typer.Option(
+            None,
+            "--landmarks-dir",
+            help="With --pacs: folder of <StudyInstanceUID>.json landmarks files.",
+        ),
+        cache: Path | None = typer.Option(
+            None,
+            "--cache",
+            help="With --pacs: shared folder the workers retrieve studies into "
+            "(default OUT/pacs-cache).",
+        ),
+        kind: str = typer.Option(
+            "motion", "--kind", help="With --pacs: 'motion' (cine) or 'views' (static films)."
         ),
         out: Path = typer.Option(
             ..., "--out", help="Results folder (results/<id>/RESULT.json) and ledger.jsonl."
@@ -104,12 +146,17 @@ def register(app: typer.Typer) -> None:
         Exit status: 0 if every study is done or skipped, 1 if any failed, 2 for bad
         arguments, 130 if interrupted.
         """
-        from dynaspine.batch import read_manifest, run_batch, scan_tree_lenient
+        from dynaspine.batch import query_pacs, read_manifest, run_batch, scan_tree_lenient
 
-        if (source is None) == (manifest is None):
+        if sum(x is not None for x in (source, manifest, pacs)) != 1:
             raise InputError(
-                "give either a FOLDER of study folders or --manifest FILE (exactly one)",
+                "give a FOLDER of study folders, --manifest FILE or --pacs URL (exactly one)",
                 hint="e.g. dynaspine batch studies/ --out results/",
+            )
+        if pacs is None and (pacs_filter or landmarks_dir or cache or kind != "motion"):
+            raise InputError(
+                "--pacs-filter, --landmarks-dir, --cache and --kind go with --pacs",
+                hint="in a manifest, give 'kind' per row; in a folder tree, in batch.json",
             )
         if hash_mode not in ("content", "stat"):
             raise InputError(f"--hash must be 'content' or 'stat', got {hash_mode!r}")
@@ -126,9 +173,33 @@ def register(app: typer.Typer) -> None:
         problems: list[tuple[str, str]] = []
         if manifest is not None:
             specs = read_manifest(manifest)
+        elif pacs is not None:
+            if landmarks_dir is None:
+                raise InputError(
+                    "--pacs needs --landmarks-dir: a folder of <StudyInstanceUID>.json files"
+                )
+            if kind not in ("motion", "views"):
+                raise InputError(f"--kind must be 'motion' or 'views', got {kind!r}")
+            filters: dict[str, str] = {}
+            for item in pacs_filter:
+                key, sep, value = item.partition("=")
+                if not sep or not key.strip():
+                    raise InputError(
+                        f"--pacs-filter {item!r} is not KEY=VALUE",
+                        hint="e.g. --pacs-filter ModalitiesInStudy=RF",
+                    )
+                filters[key.strip()] = value.strip()
+            specs, problems = query_pacs(
+                pacs,
+                landmarks_dir=landmarks_dir,
+                cache_dir=cache if cache is not None else out / "pacs-cache",
+                filters=filters,
+                kind=kind,
+            )
         else:
             assert source is not None
             specs, problems = scan_tree_lenient(source)
+        _quiet_dask()
         with progress_bar("studies", enabled=not quiet) as cb:
             summary = run_batch(
                 specs,

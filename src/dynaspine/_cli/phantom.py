@@ -79,6 +79,12 @@ def register(app: typer.Typer) -> None:
             "--no-position-tags",
             help="Leave ViewPosition and position names out of the DICOM files.",
         ),
+        axial_coupling: float = typer.Option(
+            0.0,
+            "--axial-coupling",
+            metavar="R",
+            help="CT only: coupled axial (out-of-plane) rotation as a fraction of each level's rotation.",
+        ),
         ct_dir: Path | None = typer.Option(
             None,
             "--ct-dir",
@@ -119,6 +125,7 @@ def register(app: typer.Typer) -> None:
                 positions=_names(positions),
                 frame_rate_fps=fps,
                 cycle_s=cycle,
+                axial_coupling=axial_coupling,
                 ct_dir=ct_dir,
                 progress=cb,
             )

@@ -22,7 +22,9 @@ def _summary(result: Any) -> None:
     for col in ("code", "description", "conf.", "evidence (section: words)"):
         table.add_column(col)
     for c in result.codes:
-        ev = "; ".join(f"{e.section or '-'}: “{e.text}” in “{e.sentence[:70]}”" for e in c.evidence[:2])
+        ev = "; ".join(
+            f"{e.section or '-'}: “{e.text}” in “{e.sentence[:70]}”" for e in c.evidence[:2]
+        )
         table.add_row(c.code, c.description, f"{c.confidence:.2f}", escape(ev))
     console.print(table)
     if result.rationale:
@@ -53,7 +55,11 @@ def _summary(result: Any) -> None:
             colour = colours.get(d.status, "white")
             if d.severity == "warning" and colour == "red":
                 colour = "yellow"
-            text = d.message if d.status in {"missing", "triggered"} or d.id == "view_count_matches" else ""
+            text = (
+                d.message
+                if d.status in {"missing", "triggered"} or d.id == "view_count_matches"
+                else ""
+            )
             console.print(f"  [{colour}]{d.status:>9}[/] {d.id} {escape(text)}", highlight=False)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {escape(w['message'])}", highlight=False)
@@ -64,10 +70,14 @@ def register(app: typer.Typer) -> None:
 
     @app.command("scribe")
     def scribe(
-        note: Path = typer.Argument(..., help="NOTE.txt (dictated text) or an audio file (WAV/MP3/M4A)."),
+        note: Path = typer.Argument(
+            ..., help="NOTE.txt (dictated text) or an audio file (WAV/MP3/M4A)."
+        ),
         out: Path = typer.Option(None, "--out", "-o", help="Write the result (SCRIBE.json) here."),
         cpt: list[str] = typer.Option(
-            [], "--cpt", help="Billed CPT code(s) to check the note against, e.g. 72120 or 72120-26."
+            [],
+            "--cpt",
+            help="Billed CPT code(s) to check the note against, e.g. 72120 or 72120-26.",
         ),
         date: str = typer.Option(None, "--date", help="Date of service, YYYY-MM-DD."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the summary."),
@@ -76,7 +86,9 @@ def register(app: typer.Typer) -> None:
         from dynaspine.scribe import AUDIO_SUFFIXES, read_note, transcribe
 
         if not note.is_file():
-            raise InputError(f"{note} does not exist or is not a file", hint="pass NOTE.txt or an audio file")
+            raise InputError(
+                f"{note} does not exist or is not a file", hint="pass NOTE.txt or an audio file"
+            )
         transcript = None
         if note.suffix.lower() in AUDIO_SUFFIXES:
             with console.status("transcribing (Whisper tiny.en, offline)"):
@@ -87,7 +99,8 @@ def register(app: typer.Typer) -> None:
                 text = note.read_text(encoding="utf-8")
             except UnicodeDecodeError:
                 raise InputError(
-                    f"{note} is not UTF-8 text", hint="save the note as UTF-8 text or pass an audio file"
+                    f"{note} is not UTF-8 text",
+                    hint="save the note as UTF-8 text or pass an audio file",
                 ) from None
         result = read_note(text, date_of_service=date, cpt_codes=cpt, transcript=transcript)
         if out is not None:

@@ -28,6 +28,10 @@ def register(app: typer.Typer) -> None:
         cors_origin: list[str] = typer.Option(
             [], "--cors-origin", help="Allow this browser origin (repeatable); none by default."
         ),
+        viewer: bool = typer.Option(True, "--viewer/--no-viewer", help="Serve the web viewer."),
+        pacs: bool = typer.Option(
+            True, "--pacs/--no-pacs", help="Serve the DICOMweb routes (/api/v1/pacs)."
+        ),
     ) -> None:
         """Serve the REST API, analysis workers and CDS Hooks (docs/service.md)."""
         import logging
@@ -51,8 +55,13 @@ def register(app: typer.Typer) -> None:
         open_store(settings=settings).close()
         logging.getLogger("dynaspine").setLevel(logging.INFO)
         typer.echo(f"dynaspine serving on http://{host}:{port}/api/v1/docs", err=True)
+        # Viewer (/viewer/, frames API) and DICOMweb routes (/api/v1/pacs), from the PACS and
+        # viewer area; the C-STORE receiver runs as `dynaspine dicom-receiver` (docs/pacs.md).
+        from dynaspine.api.pacs import add_pacs
+        from dynaspine.web import add_viewer
+
         uvicorn.run(
-            create_app(settings),
+            add_pacs(add_viewer(create_app(settings))),
             host=host,
             port=port,
             access_log=False,

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from dynaspine._cli._common import console
+
+if TYPE_CHECKING:
+    from dynaspine.store import Store
 
 users_app = typer.Typer(
     help="Users and API tokens of the service (bootstrap the first admin here).",
@@ -19,7 +23,7 @@ _DB = typer.Option(
 _DIR = typer.Option(None, "--data-dir", help="Data directory of the service.")
 
 
-def _store(database_url: str | None, data_dir: Path | None):  # type: ignore[no-untyped-def]
+def _store(database_url: str | None, data_dir: Path | None) -> Store:
     from dynaspine.store import Settings, open_store
 
     overrides: dict[str, object] = {}

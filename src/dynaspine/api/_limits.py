@@ -116,8 +116,11 @@ class AccessLog:
         try:
             await self.app(scope, receive, tracking_send)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "(unmatched)"
+            from starlette.requests import Request
+
+            from dynaspine.api._auth import route_template
+
+            path = route_template(Request(scope))
             log.info(
                 "%s %s %d %.1f ms",
                 scope.get("method"),

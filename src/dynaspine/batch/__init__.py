@@ -9,6 +9,7 @@ store. See ``docs/batch.md``.
 
 from dynaspine.batch._hash import HASH_MODES, HashMode, inputs_hash
 from dynaspine.batch._ledger import FolderSink, Ledger, StoreSink, write_atomic
+from dynaspine.batch._pacs import fetch_study, pick_input, query_pacs
 from dynaspine.batch._run import BatchSummary, open_client, run_batch
 from dynaspine.batch._specs import (
     StudySpec,
@@ -28,10 +29,13 @@ __all__ = [
     "StoreSink",
     "StudySpec",
     "analyze_task",
+    "fetch_study",
     "find_study_input",
     "hash_task",
     "inputs_hash",
     "open_client",
+    "pick_input",
+    "query_pacs",
     "read_manifest",
     "run_batch",
     "scan_tree",

@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,26 @@ class BatchSummary:
 
 
 @contextlib.contextmanager
+def _workers_ignore_sigint() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (the disposition is inherited).
+
+    Ctrl-C in a terminal reaches the whole process group; the client alone handles it (it
+    stops the batch and closes the cluster), so the workers need not die noisily.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def open_client(*, workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
     """A ``distributed.Client``: on an existing scheduler, or on a new local cluster.
 
@@ -126,13 +146,14 @@ def open_client(*, workers: int | None = None, scheduler: str | None = None) -> 
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n < 1:
         raise InputError(f"--workers must be at least 1, got {n}")
-    cluster = LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    with _workers_ignore_sigint():
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )
     client = Client(cluster)
     try:
         yield client
@@ -308,6 +329,8 @@ def _drive(
                 outcome = {"id": spec.id, "status": "failed", "error": error_text(exc)}
             if stage == "hash" and outcome["status"] == "hashed":
                 digest = outcome["inputs_hash"]
+                if outcome.get("input"):  # retrieved from a PACS: the file to analyse
+                    spec = replace(spec, input=outcome["input"])
                 prior = sink.lookup(spec, digest, version)
                 if prior is not None:
                     summary.skipped += 1

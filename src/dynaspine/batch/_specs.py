@@ -56,6 +56,9 @@ class StudySpec:
         Spacing at the patient, required for videos and image folders; ``None``: from DICOM.
     kind
         ``"motion"`` (default) or ``"views"``.
+    pacs
+        DICOMweb URL the study is retrieved from into ``input`` (a cache folder) by the
+        worker; ``None`` for files already on disk.
     """
 
     id: str
@@ -64,6 +67,7 @@ class StudySpec:
     view: str | None = None
     pixel_spacing_mm: float | tuple[float, float] | None = None
     kind: str = "motion"
+    pacs: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The spec as a JSON-ready dict."""

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +40,17 @@ def hash_task(spec: StudySpec, mode: HashMode) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"id", "status": "hashed", "inputs_hash"}`` or ``{"id", "status": "failed", "error"}``.
+        ``{"id", "status": "hashed", "inputs_hash"}`` (with ``"input"``, the resolved input,
+        for a study retrieved from a PACS first) or ``{"id", "status": "failed", "error"}``.
     """
     t0 = time.perf_counter()
+    resolved: str | None = None
     try:
+        if spec.pacs:
+            from dynaspine.batch._pacs import fetch_study
+
+            resolved = str(fetch_study(spec))
+            spec = replace(spec, input=resolved)
         digest = inputs_hash(spec, mode=mode)
     except Exception as exc:  # one bad study must not stop the batch
         return {
@@ -52,7 +60,10 @@ def hash_task(spec: StudySpec, mode: HashMode) -> dict[str, Any]:
             "elapsed_s": time.perf_counter() - t0,
             "worker": worker_name(),
         }
-    return {"id": spec.id, "status": "hashed", "inputs_hash": digest}
+    out: dict[str, Any] = {"id": spec.id, "status": "hashed", "inputs_hash": digest}
+    if resolved is not None:
+        out["input"] = resolved
+    return out
 
 
 def _view_of(metadata: dict[str, Any]) -> str:
@@ -112,6 +123,24 @@ def _run_views(spec: StudySpec, threads: int) -> dict[str, Any]:
     )
 
 
+def _limit_threads(threads: int) -> None:
+    """One study per worker thread: keep OpenCV's own thread pool to ``threads`` as well.
+
+    Parallelism comes from Dask worker processes; OpenCV would otherwise start a thread per
+    CPU in every worker and oversubscribe the machine. (Dask already sets OMP_NUM_THREADS=1
+    and the like for the numerical libraries of worker processes.)
+    """
+    try:
+        import cv2
+        from distributed import get_worker
+
+        get_worker()  # only inside a Dask worker: never change a caller's process
+    except (ImportError, ValueError):
+        return
+    if cv2.getNumThreads() != threads:
+        cv2.setNumThreads(threads)
+
+
 def analyze_task(spec: StudySpec, digest: str, *, threads: int = 1) -> dict[str, Any]:
     """Analyse one study on a worker.
 
@@ -131,6 +160,7 @@ def analyze_task(spec: StudySpec, digest: str, *, threads: int = 1) -> dict[str,
         or ``{"id", "status": "failed", "inputs_hash", "error", "elapsed_s", "worker"}``.
     """
     t0 = time.perf_counter()
+    _limit_threads(max(1, threads))
     base = {"id": spec.id, "inputs_hash": digest, "kind": spec.kind, "worker": worker_name()}
     try:
         runner = _run_views if spec.kind == "views" else _run_motion

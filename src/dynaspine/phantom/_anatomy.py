@@ -9,6 +9,7 @@ tissue, never a hole, and the sum is the projection of the moved patient.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,3 +72,7 @@ class Anatomy:
     """Independently moving overlaps (bowel gas: negative line integrals)."""
     principal_point: FloatArray = field(default_factory=lambda: np.zeros(2))
     description: str = ""
+    rerender: Callable[[str, float], Layer] | None = None
+    """CT only: the part's layer after an axial (out-of-plane) rotation, reference pose."""
+    axial_axes: dict[str, FloatArray] = field(default_factory=dict)
+    """CT only: each part's superior axis in (beam, a, b) coordinates, for the truth."""

@@ -229,6 +229,7 @@ def build_ct(
     rng: np.random.Generator,
     slabs: int = 1,
     folder: str | None = None,
+    oblique: bool = False,
 ) -> tuple[Anatomy, list[str]]:
     """CT anatomy for ``view``; returns it and the vertebrae to report (default L1-S1)."""
     from dynaspine.phantom._parametric import check_names, gas_blobs
@@ -329,4 +330,77 @@ def build_ct(
         description=f"lumbar CT {chosen[0]}-{chosen[-1]}",
     )
     anat.gas = gas_blobs(view, parts, sp, rng, 0.02)
+    if oblique:
+        _attach_oblique(anat, view=view, folder=folder, a0=a0, b0=b0, ac=ac, bc=bc, centre=centre)
     return anat, chosen
+
+
+def _attach_oblique(
+    anat: Anatomy,
+    *,
+    view: str,
+    folder: str | None,
+    a0: float,
+    b0: float,
+    ac: float,
+    bc: float,
+    centre: FloatArray,
+) -> None:
+    """Give ``anat`` a renderer of axially rotated parts (see :mod:`._oblique`)."""
+    from dynaspine.phantom._oblique import ObliquePart, project_rotated
+
+    vol = load_ct(folder)
+    vox = vol.voxel_mm
+    ax = _AXIS[view]
+    other = 1 - ax
+    sp = anat.pixel_spacing_mm
+    pad = 4
+    info: dict[str, ObliquePart] = {}
+    for name, part in anat.parts.items():
+        excess = vol.weights[name] * (vol.mu - vol.mu_fill)
+        # axes (beam, a, b)
+        arr = np.moveaxis(excess, (ax, other, 2), (0, 1, 2))
+        mask = np.moveaxis(vol.masks[name], (ax, other, 2), (0, 1, 2))
+        idx = np.argwhere(mask)
+        lo = np.maximum(idx.min(axis=0) - pad, 0)
+        hi = np.minimum(idx.max(axis=0) + pad + 1, arr.shape)
+        sub = np.ascontiguousarray(
+            arr[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]], dtype=np.float32
+        )
+        body = np.moveaxis(vol.bodies[name], (ax, other, 2), (0, 1, 2))
+        beam_c = float(np.argwhere(body)[:, 0].mean()) - lo[0]
+        cpx = part.corners.mean(axis=0)
+        ca = ac - (cpx[0] - centre[0]) * sp
+        cb = bc - (cpx[1] - centre[1]) * sp
+        sub_a0 = a0 + lo[1] * vox
+        sub_b0 = b0 + lo[2] * vox
+        c3 = np.array([beam_c, (ca - sub_a0) / vox, (cb - sub_b0) / vox])
+        sup = part.corners[[0, 1]].mean(axis=0) - part.corners[[2, 3]].mean(axis=0)
+        sup_plane = np.array([-sup[0], -sup[1]])  # image x, y grow opposite to a, b
+        axis3 = np.array([0.0, sup_plane[0], sup_plane[1]])
+        axis3 /= np.linalg.norm(axis3)
+        # crop: the sub-volume's plane extent plus the room a rotation may need
+        pa = np.array([sub_a0 - 12.0, sub_a0 + (hi[1] - lo[1]) * vox + 12.0])
+        pb = np.array([sub_b0 - 3.0, sub_b0 + (hi[2] - lo[2]) * vox + 3.0])
+        xs = centre[0] - (pa - ac) / sp
+        ys = centre[1] - (pb - bc) / sp
+        box = (
+            math.floor(xs.min()),
+            math.floor(ys.min()),
+            math.ceil(xs.max()) + 1,
+            math.ceil(ys.max()) + 1,
+        )
+        info[name] = ObliquePart(volume=sub, a0=sub_a0, b0=sub_b0, centre=c3, axis=axis3, box=box)
+        anat.axial_axes[name] = axis3
+    # the voxel axes of the sub-volume are (beam, a, b): rotation matrices act on them directly
+
+    def render(name: str, angle: float) -> Layer:
+        o = info[name]
+        coarse = project_rotated(o, angle, vox)
+        return _resample(
+            coarse, voxel=vox, a0=o.a0, b0=o.b0, ac=ac, bc=bc, sp=sp, centre=centre, box=o.box
+        )
+
+    anat.rerender = render
+    for name, part in anat.parts.items():
+        part.layers = [render(name, 0.0)]

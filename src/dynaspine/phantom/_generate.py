@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ import numpy.typing as npt
 from dynaspine.errors import DataError, PhantomError
 from dynaspine.io._study import Study
 from dynaspine.landmarks import Landmarks
-from dynaspine.phantom._anatomy import Anatomy, FloatArray
-from dynaspine.phantom._geometry import compose, invert, rigid
+from dynaspine.phantom._anatomy import Anatomy, FloatArray, Layer
+from dynaspine.phantom._geometry import apply, compose, invert, rigid
 from dynaspine.phantom._motion import (
     ProgramName,
     ViewName,
@@ -156,8 +157,20 @@ def _gas_motion(n: int, count: int, spacing: float, rng: np.random.Generator) ->
     return out
 
 
+def texture_field(
+    shape: tuple[int, ...], *, spacing: float, amplitude: float, rng: np.random.Generator
+) -> npt.NDArray[np.float32]:
+    """``1 + amplitude * n``, ``n`` unit band-pass noise between about 1 and 3 mm."""
+    noise = rng.standard_normal(shape).astype(np.float32)
+    fine = cv2.GaussianBlur(noise, (0, 0), max(0.5, 0.6 / spacing))
+    coarse = cv2.GaussianBlur(noise, (0, 0), max(1.0, 1.8 / spacing))
+    band = fine - coarse
+    band /= max(float(band.std()), 1e-6)
+    return np.asarray(1.0 + amplitude * np.clip(band, -3, 3), dtype=np.float32)
+
+
 def add_texture(anat: Anatomy, *, amplitude: float, rng: np.random.Generator) -> None:
-    """Multiply every part's image by ``1 + amplitude * n``, ``n`` band-pass noise (1-3 mm).
+    """Multiply every part's image by a :func:`texture_field` (trabecular texture).
 
     Projected trabecular bone has fine texture that a 3 mm CT cannot hold; this stands in
     for it. Being part of the vertebra's reference image it moves exactly with it.
@@ -165,15 +178,67 @@ def add_texture(anat: Anatomy, *, amplitude: float, rng: np.random.Generator) ->
     sp = anat.pixel_spacing_mm
     for part in anat.parts.values():
         for layer in part.layers:
-            img = layer.image
-            if img.size < 16:
+            if layer.image.size < 16:
                 continue
-            noise = rng.standard_normal(img.shape).astype(np.float32)
-            fine = cv2.GaussianBlur(noise, (0, 0), max(0.5, 0.6 / sp))
-            coarse = cv2.GaussianBlur(noise, (0, 0), max(1.0, 1.8 / sp))
-            band = fine - coarse
-            band /= max(float(band.std()), 1e-6)
-            layer.image = (img * (1.0 + amplitude * np.clip(band, -3, 3))).astype(np.float32)
+            field_ = texture_field(layer.image.shape, spacing=sp, amplitude=amplitude, rng=rng)
+            layer.image = (layer.image * field_).astype(np.float32)
+    if anat.rerender is not None:
+        base = anat.rerender
+        fields = {
+            name: texture_field(p.layers[0].image.shape, spacing=sp, amplitude=amplitude, rng=rng)
+            for name, p in anat.parts.items()
+        }
+        for name, p in anat.parts.items():
+            p.layers = [base(name, 0.0)]
+            p.layers[0].image *= fields[name]
+
+        def textured(name: str, angle: float) -> Layer:
+            layer = base(name, angle)
+            layer.image *= fields[name]
+            return layer
+
+        anat.rerender = textured
+
+
+def _axial_motion(
+    anat: Anatomy,
+    level_deg: dict[str, FloatArray],
+    ref_corners: dict[str, FloatArray],
+    transforms: dict[str, FloatArray],
+    truth_t: dict[str, FloatArray],
+    coupling: float,
+    n: int,
+    positions: list[str] | None,
+) -> tuple[dict[str, FloatArray], dict[str, FloatArray] | None]:
+    """Axial angle (rad) of every part per frame, true corners, and fitted transforms.
+
+    Each vertebra's axial angle is the sum of ``coupling`` x the in-plane rotation of every
+    level below it. Updates ``truth_t`` in place with least-squares rigid fits.
+    """
+    if not coupling:
+        return {}, None
+    if positions is not None and positions[0] != "neutral":
+        raise PhantomError(
+            "with axial_coupling the first static film must be 'neutral' (the reference)"
+        )
+    from dynaspine.phantom._oblique import rigid_fit, rotate_corners
+
+    names = list(anat.parts)
+    axial: dict[str, FloatArray] = {names[-1]: np.zeros(n)}
+    for upper, lower in reversed(list(itertools.pairwise(names))):
+        axial[upper] = axial[lower] + np.radians(coupling * level_deg[f"{upper}-{lower}"])
+    corners: dict[str, FloatArray] = {}
+    sp = anat.pixel_spacing_mm
+    for name in truth_t:
+        fc = np.empty((n, 4, 2))
+        for k in range(n):
+            rc = rotate_corners(
+                ref_corners[name], float(axial[name][k]), anat.axial_axes[name], spacing=sp
+            )
+            fc[k] = apply(transforms[name][k], rc)
+        corners[name] = fc
+        truth_t[name] = np.stack([rigid_fit(ref_corners[name], fc[k]) for k in range(n)])
+    return axial, corners
 
 
 def generate(
@@ -201,6 +266,7 @@ def generate(
     background: bool = True,
     enhance: float = 1.0,
     texture: float = 0.15,
+    axial_coupling: float = 0.0,
     ct_dir: str | Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> PhantomStudy:
@@ -263,6 +329,11 @@ def generate(
         Relative amplitude of the trabecular texture added to each vertebra (band-pass
         noise, 1-3 mm, fixed to the vertebra so it moves with it); 0 for none. The 3 mm CT
         and the analytic shapes have no bone texture of their own.
+    axial_coupling
+        CT, parallel geometry: each level also rotates axially (about the vertebra's
+        superior axis, out of the image plane) by this fraction of its in-plane rotation,
+        as coupled motion does (Pearcy & Tibrewal 1984); vertebrae are then re-projected
+        from 3-D each frame. 0 (default) keeps every motion in plane and the truth exact.
     ct_dir
         A folder with another CT (``ct.nii.gz``) and masks named like the bundled ones
         (TotalSegmentator's ``vertebrae_L1.nii.gz`` ... ``sacrum.nii.gz``), axis-aligned RAS
@@ -292,6 +363,13 @@ def generate(
         raise PhantomError(f"enhance {enhance} out of range", hint="use 0..5")
     if not (math.isfinite(texture) and 0.0 <= texture <= 1.0):
         raise PhantomError(f"texture {texture} out of range", hint="use 0..1")
+    if not (math.isfinite(axial_coupling) and -1.0 <= axial_coupling <= 1.0):
+        raise PhantomError(f"impossible motion: axial_coupling {axial_coupling} not in -1..1")
+    if axial_coupling and (anatomy != "ct" or geometry != "parallel"):
+        raise PhantomError(
+            "axial_coupling (out-of-plane rotation) needs anatomy='ct' and geometry='parallel'",
+            hint="the parametric phantom and cone beam model in-plane motion only",
+        )
     if geometry not in ("parallel", "cone"):
         raise PhantomError(f"unknown geometry {geometry!r}", hint="use 'parallel' or 'cone'")
     if anatomy not in ("ct", "parametric"):
@@ -343,6 +421,7 @@ def generate(
             rng=rng,
             slabs=int(cone["slabs"]) if geometry == "cone" else 1,
             folder=None if ct_dir is None else str(Path(ct_dir).resolve()),
+            oblique=bool(axial_coupling),
         )
     if texture > 0:
         add_texture(anat, amplitude=texture, rng=np.random.default_rng([seed, 7]))
@@ -407,6 +486,14 @@ def generate(
     # report only the chosen vertebrae (the CT's T12 moves but is cut by the scan)
     ref_corners = {k: ref_corners[k] for k in chosen}
     truth_t = {k: truth_t[k] for k in chosen}
+    axial, frame_corners = _axial_motion(
+        anat, motion.level_deg, ref_corners, transforms, truth_t, axial_coupling, n, pos
+    )
+    if axial:
+        notes.append(
+            f"axial coupling {axial_coupling:g}: vertebrae rotate out of the image plane; "
+            "corners are exact projections, transforms least-squares rigid fits to them"
+        )
     gas_t = _gas_motion(n, len(anat.gas), pixel_spacing_mm, rng) if gas else []
     if gas:
         gas_t = [np.stack([compose(glob[k], g[k]) for k in range(n)]) for g in gas_t]
@@ -437,7 +524,10 @@ def generate(
     )
     frames = np.empty((n, rows, cols), dtype=np.uint16)
     for k in range(n):
-        li = ref_integrals if k == 0 else line_integrals(anat, k, transforms, glob, gas_t)
+        over = None
+        if axial and anat.rerender is not None:
+            over = {name: [anat.rerender(name, float(axial[name][k]))] for name in anat.parts}
+        li = ref_integrals if k == 0 else line_integrals(anat, k, transforms, glob, gas_t, over)
         frames[k] = detector.expose(li, rng)
         if progress is not None:
             progress(k + 1, n)
@@ -451,6 +541,7 @@ def generate(
         positions=pos,
         geometry=geometry,
         notes=notes,
+        frame_corners=frame_corners,
     )
     true_marks = Landmarks(frame=0, vertebrae={k: v.copy() for k, v in ref_corners.items()})
     clicked = {

@@ -73,14 +73,16 @@ def line_integrals(
     part_transforms: dict[str, FloatArray],
     global_transforms: FloatArray,
     gas_transforms: Sequence[FloatArray],
+    overrides: dict[str, list[Layer]] | None = None,
 ) -> npt.NDArray[np.float32]:
-    """Total line-integral image of frame ``k``."""
+    """Total line-integral image of frame ``k`` (``overrides``: this frame's layers of a part)."""
     out = np.zeros(anatomy.shape, dtype=np.float32)
     pp = anatomy.principal_point
     for layer in anatomy.background:
         add_layer(out, layer, global_transforms[k], pp)
     for name, part in anatomy.parts.items():
-        for layer in part.layers:
+        layers = overrides[name] if overrides and name in overrides else part.layers
+        for layer in layers:
             add_layer(out, layer, part_transforms[name][k], pp)
     for layer, t in zip(anatomy.gas, gas_transforms, strict=True):
         add_layer(out, layer, t[k], pp)

@@ -95,13 +95,21 @@ class Truth:
         positions: list[str] | None = None,
         geometry: str = "parallel",
         notes: list[str] | None = None,
+        frame_corners: dict[str, FloatArray] | None = None,
     ) -> Truth:
-        """Truth from reference corners and exact transforms (corners NaN out of field)."""
+        """Truth from reference corners and exact transforms (corners NaN out of field).
+
+        ``frame_corners`` gives the true corners per frame where they are not the
+        transformed reference corners (out-of-plane motion); the levels then follow them.
+        """
         rows, cols = shape
         full: dict[str, FloatArray] = {}
         corners: dict[str, FloatArray] = {}
         for name, t in transforms.items():
-            c = np.stack([apply(t[k], reference_corners[name]) for k in range(t.shape[0])])
+            if frame_corners is not None:
+                c = np.asarray(frame_corners[name], dtype=np.float64)
+            else:
+                c = np.stack([apply(t[k], reference_corners[name]) for k in range(t.shape[0])])
             full[name] = c
             out = (
                 (c[..., 0] < -0.5)

@@ -107,7 +107,7 @@ def transcribe(
         An audio file (WAV, MP3, M4A, FLAC, OGG).
     prompt
         Conditioning text for the decoder; defaults to the spine vocabulary of
-        ``data/asr_prompt.json``.
+        ``data/asr_prompt.json``; ``""`` for none.
     beam_size
         Beam-search width.
     correct
@@ -138,14 +138,15 @@ def transcribe(
         audio,
         language="en",
         beam_size=beam_size,
-        initial_prompt=text_prompt,
+        initial_prompt=text_prompt.strip() or None,
         vad_filter=False,
-        temperature=0.0,
+        condition_on_previous_text=False,
         without_timestamps=True,
     )
     fixer = correct_vocabulary if correct else str.strip
     segments = tuple(
-        TranscriptSegment(float(s.start), float(s.end), fixer(s.text.strip())) for s in segments_iter
+        TranscriptSegment(float(s.start), float(s.end), fixer(s.text.strip()))
+        for s in segments_iter
     )
     text = " ".join(s.text for s in segments if s.text).strip()
     if not text:

@@ -109,7 +109,12 @@ def find_views(text: str, technique: tuple[int, int] | None) -> dict[str, Any]:
 
 def find_providers(text: str) -> dict[str, Any]:
     """Ordering provider, supervising physician and signature lines, with evidence."""
-    out: dict[str, Any] = {"ordering": None, "supervising": None, "signed": None, "unsigned_marker": None}
+    out: dict[str, Any] = {
+        "ordering": None,
+        "supervising": None,
+        "signed": None,
+        "unsigned_marker": None,
+    }
     m = _ORDERING_RE.search(text)
     if m and m.group(2).strip():
         out["ordering"] = _evidence(text, m.start(), m.end()).__dict__
@@ -162,8 +167,12 @@ def check_documentation(
     dynamic = any(e.get("dynamic") for _, e in entries)
     with_views = [(c, e) for c, e in entries if e.get("views")]
 
-    def item(rid: str, ok: bool | None, ev: Any = None, msg: str | None = None, cptc: str | None = None) -> None:
-        req = next((r for r in table["requirements"] + table["denial_triggers"] if r["id"] == rid), None)
+    def item(
+        rid: str, ok: bool | None, ev: Any = None, msg: str | None = None, cptc: str | None = None
+    ) -> None:
+        req = next(
+            (r for r in table["requirements"] + table["denial_triggers"] if r["id"] == rid), None
+        )
         assert req is not None
         is_trigger = req in table["denial_triggers"]
         if ok is None:
@@ -219,14 +228,20 @@ def check_documentation(
     signed = providers["signed"] is not None and providers["unsigned_marker"] is None
     item("signature", signed, providers["signed"] or providers["unsigned_marker"])
     item("ordering_provider", providers["ordering"] is not None, providers["ordering"])
-    item("supervising_physician", (providers["supervising"] is not None) if split else None, providers["supervising"])
+    item(
+        "supervising_physician",
+        (providers["supervising"] is not None) if split else None,
+        providers["supervising"],
+    )
 
     # Denial triggers.
     diag = [c for c in codes if not c.generic_pain]
     generic = [c for c in codes if c.generic_pain]
     if dynamic:
         only_generic = bool(generic) and not diag and not rationale
-        item("generic_back_pain_only", only_generic, generic[0].evidence[0] if only_generic else None)
+        item(
+            "generic_back_pain_only", only_generic, generic[0].evidence[0] if only_generic else None
+        )
         supporting = [c for c in codes if c.supports_dynamic == "strong"]
         item("no_supporting_diagnosis", not supporting)
     else:
@@ -239,6 +254,8 @@ def check_documentation(
         "non_billable_code",
         bool(bad),
         bad[0]["evidence"] if bad else None,
-        None if not bad else "; ".join(f"{e['code']}: {' '.join(e['notes']) or 'not billable'}" for e in bad),
+        None
+        if not bad
+        else "; ".join(f"{e['code']}: {' '.join(e['notes']) or 'not billable'}" for e in bad),
     )
     return items

@@ -102,7 +102,9 @@ def find_regions(text: str) -> list[RegionMention]:
     return sorted(out, key=lambda r: r.start)
 
 
-def lookup_code(concept: Concept, *, region: str | None, level: str | None, side: str | None) -> str | None:
+def lookup_code(
+    concept: Concept, *, region: str | None, level: str | None, side: str | None
+) -> str | None:
     """The concept's code for a level/region/side (keys tried as ``data/concepts.json`` says)."""
     keys = []
     if level:

@@ -28,11 +28,11 @@ def _silence_pyrush() -> None:
 
 
 def _header_patterns(literal: str) -> list[list[dict[str, Any]]]:
-    words = [{"LOWER": w} for w in literal.lower().split()]
-    dictated = [dict(words[0], IS_SENT_START=True), *words[1:]]
+    words: list[dict[str, Any]] = [{"LOWER": w} for w in literal.lower().split()]
+    dictated: list[dict[str, Any]] = [{**words[0], "IS_SENT_START": True}, *words[1:]]
     # "Findings: ..." anywhere; "Findings. ..." (as speech recognition writes it) only
     # when the header starts a sentence.
-    return [words + [{"ORTH": {"IN": [":", "-", "—"]}}], dictated + [{"ORTH": "."}]]
+    return [[*words, {"ORTH": {"IN": [":", "-", "—"]}}], [*dictated, {"ORTH": "."}]]
 
 
 def _context_patterns(
@@ -93,9 +93,7 @@ def get_pipeline() -> Any:
     )
 
     sec_table = load_table("sections.json")
-    sectionizer = nlp.add_pipe(
-        "medspacy_sectionizer", config={"rules": None, "span_attrs": None}
-    )
+    sectionizer = nlp.add_pipe("medspacy_sectionizer", config={"rules": None, "span_attrs": None})
     rules = []
     for sec in sec_table["sections"]:
         for lit in sec["literals"]:

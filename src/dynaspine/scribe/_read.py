@@ -147,7 +147,9 @@ def read_note(
     """
     t0 = time.perf_counter()
     if not isinstance(text, str) or not text.strip():
-        raise ScribeError("the note is empty", hint="pass the dictated report text or an audio file")
+        raise ScribeError(
+            "the note is empty", hint="pass the dictated report text or an audio file"
+        )
     if len(text) > _MAX_CHARS:
         raise ScribeError(
             f"the note has {len(text)} characters, more than {_MAX_CHARS}; pass one report at a time"
@@ -169,12 +171,19 @@ def read_note(
     for sec in doc._.sections:
         if sec.category is None:
             continue
-        start = doc[sec.title_start].idx if sec.title_end > sec.title_start else doc[sec.body_start].idx
+        start = (
+            doc[sec.title_start].idx if sec.title_end > sec.title_start else doc[sec.body_start].idx
+        )
         end_tok = doc[sec.body_end - 1] if sec.body_end > sec.body_start else None
         end = end_tok.idx + len(end_tok) if end_tok is not None else start
         body_start = doc[sec.body_start].idx if sec.body_end > sec.body_start else end
         sections.append(
-            {"category": sec.category, "title": text[start:body_start].strip(), "start": start, "end": end}
+            {
+                "category": sec.category,
+                "title": text[start:body_start].strip(),
+                "start": start,
+                "end": end,
+            }
         )
         spans.append((start, end, sec.category))
         if sec.category in first:
@@ -223,7 +232,9 @@ def read_note(
                 region=region,
                 level=level,
                 side=side,
-                evidence=Evidence(ent.text, ent.start_char, ent.end_char, sent_text.strip(), section),
+                evidence=Evidence(
+                    ent.text, ent.start_char, ent.end_char, sent_text.strip(), section
+                ),
             )
         )
 
@@ -253,7 +264,10 @@ def read_note(
     )
     if not cpt:
         warnings.append(
-            {"id": "no_cpt", "message": "no CPT code given: the documentation check was skipped (use --cpt)."}
+            {
+                "id": "no_cpt",
+                "message": "no CPT code given: the documentation check was skipped (use --cpt).",
+            }
         )
     code_set = load_table("code_history.json")["bundled_code_set"]["name"]
     return ScribeResult(
@@ -289,7 +303,9 @@ def _explicit_codes(text: str, dos: dt.date | None, section_at: Any) -> list[dic
                 "valid_on_date": chk.valid_on_date,
                 "description": chk.description,
                 "notes": list(chk.notes),
-                "evidence": Evidence(m.group(1), m.start(), m.end(), line, section_at(m.start())).__dict__,
+                "evidence": Evidence(
+                    m.group(1), m.start(), m.end(), line, section_at(m.start())
+                ).__dict__,
             }
         )
     return out
@@ -350,7 +366,9 @@ def _suggest_codes(
         region = a.region or default_region
         level = a.level if a.region else None
         key = (a.concept, region, level if concept.codes.get(level or "") else None)
-        e = entries.setdefault(key, _Entry(a.concept, region, level, a.side, defaulted_region=a.region is None))
+        e = entries.setdefault(
+            key, _Entry(a.concept, region, level, a.side, defaulted_region=a.region is None)
+        )
         e.evidence.append(a.evidence)
         e.sections.add(a.evidence.section)
         e.defaulted_region = e.defaulted_region and a.region is None
@@ -399,8 +417,7 @@ def _suggest_codes(
     confirmed_dx = [
         e
         for e in entries.values()
-        if _entry_kind(e) == "diagnosis"
-        and e.sections & set(interpretation)
+        if _entry_kind(e) == "diagnosis" and e.sections & set(interpretation)
     ]
     if interpreted and confirmed_dx:
         for k in [k for k, v in entries.items() if _entry_kind(v) == "symptom"]:
@@ -440,7 +457,10 @@ def _suggest_codes(
                 if e.region
                 else "region not stated; site-unspecified code"
             )
-        if e.combo is None and lookup_code(concept_by_id(e.concept), region=None, level=None, side=None) == code:
+        if (
+            e.combo is None
+            and lookup_code(concept_by_id(e.concept), region=None, level=None, side=None) == code
+        ):
             if len(concept_by_id(e.concept).codes) > 1:
                 conf -= 0.1
         if not chk.billable or chk.valid_on_date is False:
@@ -478,7 +498,9 @@ def _suggest_codes(
     return ordered, not_coded, warnings
 
 
-def _rationale(assertions: list[Assertion], codes: list[SuggestedCode], default_region: str | None) -> list[Rationale]:
+def _rationale(
+    assertions: list[Assertion], codes: list[SuggestedCode], default_region: str | None
+) -> list[Rationale]:
     table = load_table("rationale.json")
     coded = {c.code for c in codes}
     out: list[Rationale] = []
@@ -494,7 +516,9 @@ def _rationale(assertions: list[Assertion], codes: list[SuggestedCode], default_
                     continue
                 evidence.append(a.evidence)
                 concept = concept_by_id(a.concept)
-                code = lookup_code(concept, region=a.region or default_region, level=a.level, side=a.side)
+                code = lookup_code(
+                    concept, region=a.region or default_region, level=a.level, side=a.side
+                )
                 if code is None or code in candidates:
                     continue
                 chk = check_code(code, None)
@@ -503,7 +527,9 @@ def _rationale(assertions: list[Assertion], codes: list[SuggestedCode], default_
                     "code": code,
                     "description": chk.description,
                     "coded": is_coded,
-                    "why": "confirmed in the note" if is_coded else _NOT_CODED_WHY.get(a.status, "not coded"),
+                    "why": "confirmed in the note"
+                    if is_coded
+                    else _NOT_CODED_WHY.get(a.status, "not coded"),
                 }
         if evidence:
             out.append(Rationale(rule["id"], rule["label"], evidence, list(candidates.values())))

@@ -6,13 +6,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from dynaspine.errors import StoreError
 
 _MIGRATE_LOCK = threading.Lock()
+_LOCK_KEY = 0x64796E61  # "dyna": PostgreSQL advisory lock held while migrating
 
 
 def redact_url(url: str) -> str:
@@ -55,6 +56,9 @@ def make_engine(url: str) -> Engine:
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: durable across process crashes (the kill -9 case); only a power
+            # loss may drop the last commits (https://sqlite.org/pragma.html#pragma_synchronous).
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
@@ -85,6 +89,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = _alembic_config()
     try:
         with _MIGRATE_LOCK, engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Servers starting together migrate one after the other.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:

@@ -129,7 +129,6 @@ class JobsMixin:
                         heartbeat_at=now,
                         attempts=JobRow.attempts + 1,
                         progress=0.0,
-                        error=None,
                     )
                 )
                 if getattr(res, "rowcount", 0) == 1:
@@ -152,7 +151,13 @@ class JobsMixin:
             s.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id)
-                .values(status="succeeded", progress=1.0, result_id=result_id, finished_at=utcnow())
+                .values(
+                    status="succeeded",
+                    progress=1.0,
+                    result_id=result_id,
+                    error=None,
+                    finished_at=utcnow(),
+                )
             )
 
     def fail_job(self, job_id: str, *, error: str) -> None:

@@ -50,6 +50,14 @@ class TrackingOptions:
         Cine: a registration whose quality falls this far below the vertebra's recent
         quality (an exponential average) triggers the recovery steps (neighbours' poses,
         global search), which keep the best pose found.
+    found_drop
+        A vertebra whose best quality in a frame is this far below its recent quality (or,
+        before it has one, below the median quality of the vertebrae in that frame) is not
+        found there: a sudden loss of similarity means a wrong or unreliable pose.
+    prior_cap
+        Before a vertebra has a history, its expected quality is the larger of the frame's
+        median quality and its noise-based expectation (Immerkaer noise estimate on the
+        reference frame) capped at this value.
     min_visible_fraction
         Smallest fraction of the template inside the image for a vertebra to be found.
     rotation_range_deg, rotation_step_deg
@@ -90,6 +98,8 @@ class TrackingOptions:
     quality_threshold: float = _d("quality.threshold")
     min_visible_fraction: float = _d("quality.min_visible_fraction")
     quality_drop: float = _d("quality.drop")
+    found_drop: float = _d("quality.found_drop")
+    prior_cap: float = _d("quality.prior_cap")
     rotation_range_deg: float = _d("search.rotation_range_deg")
     rotation_step_deg: float = _d("search.rotation_step_deg")
     search_radius_mm: float = _d("search.radius_mm")
@@ -114,6 +124,8 @@ class TrackingOptions:
         checks = {
             "quality_threshold": 0.0 <= self.quality_threshold <= 1.0,
             "quality_drop": 0.0 <= self.quality_drop <= 1.0,
+            "found_drop": 0.0 <= self.found_drop <= 1.0,
+            "prior_cap": 0.0 <= self.prior_cap <= 1.0,
             "min_visible_fraction": 0.0 < self.min_visible_fraction <= 1.0,
             "rotation_range_deg": 0.0 <= self.rotation_range_deg <= 180.0,
             "rotation_step_deg": self.rotation_step_deg > 0.0,

@@ -12,6 +12,7 @@ pixel ``2 i``; a level-0 point ``p`` is the level-``L`` point ``p / 2**L``.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from dataclasses import dataclass
@@ -223,6 +224,25 @@ def smooth(patch: F32, sigma: float) -> F32:
     return np.asarray(out, dtype=np.float32)
 
 
+def noise_sigma(image: F32) -> float:
+    """Standard deviation of white noise in ``image`` (Immerkaer, "Fast noise variance
+    estimation", Computer Vision and Image Understanding 64(2):300-302, 1996)."""
+    kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
+    resp = cv2.filter2D(image, cv2.CV_32F, kernel)[1:-1, 1:-1]
+    if resp.size == 0:
+        return 0.0
+    return float(math.sqrt(math.pi / 2.0) / 6.0 * np.abs(resp).mean())
+
+
+@functools.cache
+def band_pass_gain(sigma: float, highpass: float) -> float:
+    """Variance gain of :func:`band_pass` for white noise (sum of its squared kernel)."""
+    size = 2 * (math.ceil(3 * highpass) + math.ceil(3 * sigma)) + 9
+    delta = np.zeros((size, size), dtype=np.float32)
+    delta[size // 2, size // 2] = 1.0
+    return float((band_pass(delta, sigma, highpass).astype(np.float64) ** 2).sum())
+
+
 def band_pass(patch: F32, sigma: float, highpass: float) -> F32:
     """Difference of Gaussians: smoothing ``sigma`` against quantum noise minus a broad
     ``highpass`` blur that removes slowly varying overlapping structures (soft tissue,
@@ -253,6 +273,7 @@ class LevelTemplate:
     centre: F64
     radius: float
     box: F64
+    expected_quality: float
 
 
 @dataclass
@@ -303,6 +324,9 @@ def _level_template(ref: FramePyramid, polygon0: F64, lev: int) -> LevelTemplate
     mean, std = float(values.mean()), float(values.std())
     if std <= 1e-6:
         return None
+    raw = warp_patch(ref.level(lev), np.eye(3), (x0, y0), size)
+    noise_var = noise_sigma(raw) ** 2 * band_pass_gain(ref.sigma, ref.highpass)
+    expected = max(0.0, 1.0 - noise_var / (std * std))
     values = (values - mean) / std
     gx = gx.ravel()[index] / std
     gy = gy.ravel()[index] / std
@@ -324,6 +348,7 @@ def _level_template(ref: FramePyramid, polygon0: F64, lev: int) -> LevelTemplate
         centre=centre,
         radius=radius,
         box=box,
+        expected_quality=expected,
     )
 
 

@@ -153,6 +153,12 @@ class _Tracker:
         return best
 
 
+def _frame_quality(results: dict[str, Registration | None]) -> float:
+    """Median quality of the vertebrae in one frame (0 if none)."""
+    qs = [r.quality for r in results.values() if r is not None and not r.conflict]
+    return float(np.median(qs)) if qs else 0.0
+
+
 def _score(r: Registration) -> float:
     return r.quality * min(1.0, r.visible)
 
@@ -277,6 +283,9 @@ def track(
             )
         templates[name] = tm
 
+    # Quality expected from the reference frame's noise alone (template and frame with
+    # independent noise of the same level): the yardstick before a vertebra has a history.
+    prior = {nm: tm.levels[tm.finest].expected_quality for nm, tm in templates.items()}
     static = opts.mode == "static" or (opts.mode == "auto" and n <= opts.static_max_frames)
     tracker = _Tracker(templates, opts, spacing)
     mats: dict[str, F64] = {nm: np.full((n, 3, 3), np.nan) for nm in names}
@@ -303,9 +312,13 @@ def track(
             else:
                 results = _cine_frame(tracker, pyr, names, states, pool)
             _resolve_conflicts(tracker, results)
+            frame_q = _frame_quality(results)
             for nm, r in results.items():
                 quality[nm][k] = 0.0 if r is None else r.quality
-                if r is not None and tracker.ok(r):
+                expected = states[nm].typical
+                if expected <= 0:  # no history yet: the frame's median or the noise prior
+                    expected = max(frame_q, min(prior[nm], opts.prior_cap))
+                if r is not None and tracker.ok(r) and r.quality >= expected - opts.found_drop:
                     mats[nm][k] = r.matrix
                     found[nm][k] = True
                     prev_q = states[nm].typical
@@ -373,15 +386,13 @@ def _cine_frame(
     else:
         results = {nm: first(nm) for nm in names}
     # Recovery where the quality fell below the threshold or clearly below what this
-    # vertebra reached recently; caudal first so a recovered vertebra can guide its
-    # cranial neighbour.
+    # vertebra reached recently (or, on the first frames, what the others reach in this
+    # frame); caudal first so a recovered vertebra can guide its cranial neighbour.
+    frame_q = _frame_quality(results)
     for name in reversed(names):
         best = results[name]
-        if (
-            tracker.ok(best)
-            and best is not None
-            and best.quality >= states[name].typical - opts.quality_drop
-        ):
+        expected = states[name].typical if states[name].typical > 0 else frame_q
+        if tracker.ok(best) and best is not None and best.quality >= expected - opts.quality_drop:
             continue
         tm = tracker.t[name]
         starts: list[F64] = []
@@ -397,9 +408,7 @@ def _cine_frame(
             if best is None or _score(r) > _score(best):
                 best = r
         if not (
-            tracker.ok(best)
-            and best is not None
-            and best.quality >= states[name].typical - opts.quality_drop
+            tracker.ok(best) and best is not None and best.quality >= expected - opts.quality_drop
         ):
             pred = states[name].last
             if pred is not None:

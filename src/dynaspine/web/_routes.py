@@ -61,7 +61,9 @@ def _display(request: Request, store: Store, series: SeriesRow) -> Any:
     try:
         return _cache(request).get(series.id, store.path_of(series.path))
     except DynaspineError as exc:
-        raise HTTPException(422, detail=f"series {series.id} cannot be shown: {exc.message}") from None
+        raise HTTPException(
+            422, detail=f"series {series.id} cannot be shown: {exc.message}"
+        ) from None
 
 
 @frames_router.get("/studies/{study_id}/frames", summary="Frames of a series: count, size, times")
@@ -90,19 +92,27 @@ def frame_png(
     index: int,
     request: Request,
     series_id: str | None = Query(None, max_length=32),
+    max_size: int | None = Query(
+        None, ge=64, le=8192, description="Shrink to at most this many pixels on the longer side"
+    ),
     user: User = Depends(ANY_ROLE),
 ) -> Response:
-    """Frame ``index`` (0-based) of the series, windowed to 8 bits for display."""
+    """Frame ``index`` (0-based) of the series, windowed to 8 bits for display.
+
+    Image coordinates stay those of the full frame (``rows`` x ``columns`` of
+    ``/studies/{id}/frames``) whatever ``max_size`` is: the viewer scales the picture.
+    """
     store = get_store(request)
     series = _series(store, study_id, series_id)
     shown = _display(request, store, series)
     if not 0 <= index < shown.n_frames:
         raise HTTPException(
-            404, detail=f"no frame {index}: the series has {shown.n_frames} (0..{shown.n_frames - 1})"
+            404,
+            detail=f"no frame {index}: the series has {shown.n_frames} (0..{shown.n_frames - 1})",
         )
     audit(request, user, "frames.read", study_id=study_id, detail={"series": series.id})
     return Response(
-        shown.png(index),
+        shown.png(index, max_size=max_size),
         media_type="image/png",
         headers={"Cache-Control": "private, max-age=3600"},
     )

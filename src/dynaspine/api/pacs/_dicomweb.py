@@ -177,18 +177,19 @@ class DicomWebPacs:
             response = self._client.store_instances(datasets=items)
         except Exception as exc:
             raise self._fail("store (STOW-RS)", exc) from None
-        failed = _value(response, "00081198")
+        # dicomweb-client answers with the Store Instances Response Module as a Dataset
+        # (PS3.18 Table 10.5.3-1): Failed SOP Sequence, Referenced SOP Sequence.
+        failed = list(response.get("FailedSOPSequence", None) or [])
         if failed:
             raise InputError(
                 f"DICOMweb store at {self.url}: the PACS refused {len(failed)} of "
                 f"{len(items)} instance(s)"
             )
-        stored = []
-        for ref in _value(response, "00081199"):
-            uid = _first(ref, "00081155")
-            if uid:
-                stored.append(str(uid))
-        return stored
+        return [
+            str(ref.ReferencedSOPInstanceUID)
+            for ref in (response.get("ReferencedSOPSequence", None) or [])
+            if "ReferencedSOPInstanceUID" in ref
+        ]
 
     def retrieve_instance(self, study_uid: str, series_uid: str, sop_uid: str) -> Any:
         """WADO-RS: one instance as a pydicom Dataset."""

@@ -235,7 +235,7 @@ def start_receiver(
         ae.add_supported_context(cls.uid, syntaxes)
     ae.add_supported_context(Verification)
     handlers = _Handlers(folder, on_study)
-    evt_handlers = [
+    evt_handlers: list[Any] = [
         (evt.EVT_C_STORE, handlers.store),
         (evt.EVT_RELEASED, handlers.finished),
         (evt.EVT_ABORTED, handlers.finished),
@@ -245,8 +245,9 @@ def start_receiver(
     except OSError as exc:
         raise InputError(
             f"cannot listen for DICOM on {host}:{port}: {exc.strerror}",
-            hint="choose another --dicom-port or stop the program using it",
+            hint="choose another port or stop the program using it",
         ) from None
+    assert server is not None  # block=False always returns the server
     bound_port = int(server.server_address[1])
     logger.info("DICOM receiver %s listening on %s:%d", title, host, bound_port)
     return Receiver(server, ae_title=title, host=host, port=bound_port)
@@ -315,6 +316,8 @@ def send_files(
             datasets.append(pydicom.dcmread(path))
         except (OSError, pydicom.errors.InvalidDicomError) as exc:
             raise InputError(f"cannot read DICOM file {path}: {exc}") from None
+    if not datasets:
+        return {}
     ae = AE(ae_title=calling_ae)
     pairs: set[tuple[str, str]] = {
         (str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID)) for ds in datasets

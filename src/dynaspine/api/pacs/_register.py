@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dynaspine.api.pacs._dicomweb import DicomWebPacs
-from dynaspine.api.pacs._receiver import ReceivedStudy
+from dynaspine.api.pacs._receiver import ReceivedStudy, storage_classes
+from dynaspine.errors import InputError
 
 if TYPE_CHECKING:
     from dynaspine.store import Store
@@ -77,11 +78,27 @@ def retrieve_into_store(
     Raises
     ------
     InputError
-        If the PACS cannot be reached, has no such study, or the files are not images.
+        If the PACS cannot be reached, has no such study, or the study holds no image of
+        an accepted SOP class (other instances, e.g. SRs, are left out).
     """
+    import pydicom
+
+    accepted = {c.uid for c in storage_classes()}
     staging = incoming_dir(store, "dicomweb") / uuid.uuid4().hex
     try:
         files = pacs.retrieve_study(study_uid, staging)
-        return ingest_files(store, files, source="dicomweb", created_by=created_by)
+        # Only the image SOP classes the receiver accepts: a study in a PACS also holds
+        # reports, SRs (ours too, after a STOW) and presentation states.
+        images = [
+            f
+            for f in files
+            if str(pydicom.dcmread(f, stop_before_pixels=True).get("SOPClassUID", "")) in accepted
+        ]
+        if not images:
+            raise InputError(
+                f"the study has {len(files)} instance(s) but no RF, DX, CR, XA or SC image",
+                hint="retrieve the study that holds the radiographs or the cine",
+            )
+        return ingest_files(store, images, source="dicomweb", created_by=created_by)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -41,7 +41,9 @@ def start_store_receiver(
     cfg = settings or PacsSettings()
     return start_receiver(
         data_dir=incoming_dir(store, "dicom"),
-        port=port if port is not None else (cfg.dicom_port if cfg.dicom_port is not None else 11112),
+        port=port
+        if port is not None
+        else (cfg.dicom_port if cfg.dicom_port is not None else 11112),
         host=host or cfg.dicom_host,
         ae_title=ae_title or cfg.ae_title,
         on_study=registrar(store),

@@ -82,7 +82,9 @@
   }
 
   async function fetchFrame(studyId, seriesId, n) {
-    const response = await api(`/studies/${studyId}/frames/${n}.png?series_id=${seriesId}`);
+    // The canvas is at most 720 CSS pixels wide: larger frames are shrunk by the server.
+    const size = Math.ceil(720 * Math.max(1, window.devicePixelRatio || 1));
+    const response = await api(`/studies/${studyId}/frames/${n}.png?series_id=${seriesId}&max_size=${size}`);
     return createImageBitmap(await response.blob());
   }
 
@@ -154,13 +156,13 @@
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     if (!state.info) return;
+    ctx.font = "bold 13px sans-serif";
     const bitmap = state.frames[state.index];
     if (bitmap) {
       ctx.imageSmoothingEnabled = true;
       ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
     }
     if (state.result && state.result.vertebrae) {
-      ctx.font = "bold 13px sans-serif";
       for (const [name, v] of Object.entries(state.result.vertebrae)) {
         const corners = (v.corners_px || [])[state.index];
         if (!corners) continue; // not found on this frame: nothing is guessed
@@ -328,6 +330,7 @@
       if (job.status === "succeeded") {
         bar.value = 1;
         await loadResult(job.result_id);
+        clearMarks(); // the result keeps them; the tracked outlines replace them
         jobStatus("Tracking done");
         return;
       }

@@ -1,0 +1,215 @@
+"""Automatic vertebra recognition on the dynaspine phantoms (exact ground truth).
+
+Usage::
+
+    python benchmarks/bench_recognition.py [--ivr] [--only SUBSTRING]
+
+Each row is one condition (phantom settings). ``set`` says whether the condition was used
+to tune ``dynaspine/recognition/data/recognition.json`` (``tune``) or held out (``held``).
+Columns:
+
+- ``det``: fraction of true vertebrae with an accepted outline whose centre lies inside the
+  true body (whatever its name);
+- ``false``: accepted outlines that match no true body;
+- ``label``: fraction of detected vertebrae given the right name, and the labelling method;
+- ``corner mm``: RMS distance of automatic to true corners over correctly named vertebrae;
+- ``max mm``: the worst vertebra's RMS corner error;
+- ``IVR diff deg`` (``--ivr``, cine rows): RMS difference between the IVR tracked from the
+  automatic corners and from the true corners (same tracker, levels both have, all frames);
+- ``s``: recognition time for one frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import numpy as np
+
+from dynaspine.phantom import generate
+from dynaspine.recognition import find_vertebrae
+
+# (name, set, generate kwargs, mirror)
+CONDITIONS: list[tuple[str, str, dict[str, Any], bool]] = [
+    ("param lateral radiograph 0.5mm s1", "tune", {"seed": 1}, False),
+    ("param lateral fluoro 0.5mm s2", "tune", {"seed": 2, "dose": "fluoro"}, False),
+    ("param ap radiograph 0.5mm s1", "tune", {"seed": 1, "view": "ap"}, False),
+    ("param lateral radiograph s11", "held", {"seed": 11}, False),
+    ("param lateral fluoro s12", "held", {"seed": 12, "dose": "fluoro"}, False),
+    ("param lateral blur 1.2mm s13", "held", {"seed": 13, "blur_mm": 1.2}, False),
+    (
+        "param lateral 0.3mm 800px s14",
+        "held",
+        {"seed": 14, "pixel_spacing_mm": 0.3, "shape": (800, 800)},
+        False,
+    ),
+    (
+        "param lateral 0.8mm 320px s15",
+        "held",
+        {"seed": 15, "pixel_spacing_mm": 0.8, "shape": (320, 320)},
+        False,
+    ),
+    ("param lateral low dose 300/mm2 s16", "held", {"seed": 16, "dose": 300.0}, False),
+    ("param lateral mirrored s17", "held", {"seed": 17}, True),
+    ("param lateral cone beam s18", "held", {"seed": 18, "geometry": "cone"}, False),
+    (
+        "param lateral T11-L5 (no sacrum) s19",
+        "held",
+        {"seed": 19, "vertebrae": ["T11", "T12", "L1", "L2", "L3", "L4", "L5"]},
+        False,
+    ),
+    (
+        "param lateral T12-S1 s20",
+        "held",
+        {"seed": 20, "vertebrae": ["T12", "L1", "L2", "L3", "L4", "L5", "S1"], "shape": (600, 512)},
+        False,
+    ),
+    ("param ap fluoro s21", "held", {"seed": 21, "view": "ap", "dose": "fluoro"}, False),
+    (
+        "param ap fluoro s21 --anchor S1",
+        "held",
+        {"seed": 21, "view": "ap", "dose": "fluoro", "anchor": "S1"},
+        False,
+    ),
+    (
+        "param ap L2-S1 s22 --anchor S1",
+        "held",
+        {"seed": 22, "view": "ap", "anchor": "S1", "vertebrae": ["L2", "L3", "L4", "L5", "S1"]},
+        False,
+    ),
+    (
+        "param ap bending cine s23 --anchor S1",
+        "held",
+        {"seed": 23, "view": "ap", "anchor": "S1"},
+        False,
+    ),
+    ("CT lateral radiograph s1", "held", {"seed": 1, "anatomy": "ct"}, False),
+    ("CT lateral fluoro s2", "held", {"seed": 2, "anatomy": "ct", "dose": "fluoro"}, False),
+    ("CT ap radiograph s1", "held", {"seed": 1, "anatomy": "ct", "view": "ap"}, False),
+]
+
+IVR_ROWS = (
+    "param lateral radiograph s11",
+    "param lateral fluoro s12",
+    "param lateral T12-S1 s20",
+    "CT lateral radiograph s1",
+)
+
+
+def _inside(p: np.ndarray, quad: np.ndarray) -> bool:
+    s = [
+        np.sign(
+            (quad[(i + 1) % 4, 0] - quad[i, 0]) * (p[1] - quad[i, 1])
+            - (quad[(i + 1) % 4, 1] - quad[i, 1]) * (p[0] - quad[i, 0])
+        )
+        for i in range(4)
+    ]
+    return bool(all(v >= 0 for v in s) or all(v <= 0 for v in s))
+
+
+def _ivr_diff(st: Any, marks: Any, anchor_view: str) -> float:
+    from dynaspine.motion import analyze
+
+    auto = analyze(st.to_study(), marks, view=anchor_view)
+    true = analyze(st.to_study(), st.true_landmarks, view=anchor_view)
+    diffs = []
+    for level, doc in auto["levels"].items():
+        if level not in true["levels"]:
+            continue
+        a = np.array(doc["ivr_deg"], dtype=float)
+        b = np.array(true["levels"][level]["ivr_deg"], dtype=float)
+        ok = np.isfinite(a) & np.isfinite(b)
+        diffs.append(a[ok] - b[ok])
+    return float(np.sqrt(np.mean(np.concatenate(diffs) ** 2))) if diffs else float("nan")
+
+
+def run(name: str, kw: dict[str, Any], mirror: bool, ivr: bool) -> dict[str, Any]:
+    view = kw.get("view", "lateral")
+    cine = ivr and name in IVR_ROWS
+    args = {"anatomy": "parametric", "dose": "radiograph", **kw}
+    anchor = args.pop("anchor", None)
+    if cine:
+        program = "flexion-extension" if view == "lateral" else "lateral-bending"
+        args |= {"program": program, "n_frames": 12}
+    else:
+        args |= {"program": "static", "positions": ["neutral"]}
+    st = generate(**args)
+    img = st.frames[0]
+    truth = {k: v.copy() for k, v in st.true_landmarks.vertebrae.items()}
+    if mirror:
+        img = img[:, ::-1]
+        for v in truth.values():
+            v[:, 0] = img.shape[1] - 1 - v[:, 0]
+    t0 = time.perf_counter()
+    det = find_vertebrae(img, pixel_spacing_mm=st.pixel_spacing_mm, view=view, anchor=anchor)
+    secs = time.perf_counter() - t0
+    sp = st.pixel_spacing_mm[0]
+    matched, false, right, errs = 0, 0, 0, []
+    for name_, c in det.landmarks.vertebrae.items():
+        hit = [t for t, q in truth.items() if _inside(c.mean(axis=0), q)]
+        if not hit:
+            false += 1
+            continue
+        matched += 1
+        if hit[0] == name_:
+            right += 1
+            errs.append(float(np.sqrt(((c - truth[name_]) ** 2).sum(axis=1).mean())) * sp)
+    row = {
+        "det": matched / len(truth),
+        "false": false,
+        "label": right / matched if matched else float("nan"),
+        "method": det.label_method,
+        "rms": float(np.sqrt(np.mean(np.square(errs)))) if errs else float("nan"),
+        "max": max(errs) if errs else float("nan"),
+        "n": len(truth),
+        "n_ok": len(errs),
+        "s": secs,
+        "ivr": _ivr_diff(st, det.landmarks, view)
+        if cine and len(det.landmarks.names) >= 2
+        else None,
+    }
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ivr", action="store_true", help="also track cines from auto vs true corners")
+    ap.add_argument("--only", default=None, help="run conditions whose name contains this")
+    a = ap.parse_args()
+    print(
+        f"| condition | set | n | det | false | label (method) | corner mm RMS | max mm | "
+        f"{'IVR diff deg | ' if a.ivr else ''}s |"
+    )
+    print(f"|---|---|---|---|---|---|---|---|{'---|' if a.ivr else ''}---|")
+    pooled: dict[str, list[dict[str, Any]]] = {"tune": [], "held": [], "held parametric": []}
+    for name, which, kw, mirror in CONDITIONS:
+        if a.only and a.only not in name:
+            continue
+        r = run(name, kw, mirror, a.ivr)
+        pooled[which].append(r)
+        if which == "held" and not name.startswith("CT"):
+            pooled["held parametric"].append(r)
+        ivr = "" if not a.ivr else ("- | " if r["ivr"] is None else f"{r['ivr']:.3f} | ")
+        print(
+            f"| {name} | {which} | {r['n']} | {r['det']:.0%} | {r['false']} | "
+            f"{r['label']:.0%} ({r['method']}) | {r['rms']:.2f} | {r['max']:.2f} | {ivr}"
+            f"{r['s']:.2f} |",
+            flush=True,
+        )
+    for which, rows in pooled.items():
+        if rows:
+            n = sum(r["n"] for r in rows)
+            det = sum(r["det"] * r["n"] for r in rows) / n
+            errs = [r["rms"] ** 2 * r["n_ok"] for r in rows if r["n_ok"]]
+            n_ok = sum(r["n_ok"] for r in rows)
+            rms = (sum(errs) / n_ok) ** 0.5 if n_ok else float("nan")
+            worst = max((r["max"] for r in rows if r["n_ok"]), default=float("nan"))
+            print(
+                f"{which}: {len(rows)} conditions, {n} vertebrae, detection {det:.0%}, "
+                f"corner RMS {rms:.2f} mm over {n_ok} correctly named, worst {worst:.2f} mm"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -17,6 +17,8 @@ and ledger, everything but the cluster start, which is reported on its own. Colu
 - ``start s``: cluster start (scheduler, worker processes, warm-up imports);
 - ``batch s``: wall time of ``run_batch``; ``studies/min``: studies analysed per minute of it;
 - ``s/study``: mean analysis time of one study on a worker (from the ledger);
+- ``CPU share``: CPU time of the worker processes over their analysis wall time (about 1 on
+  an idle machine; lower when other work competes for the CPUs);
 - ``scaling``: studies/min relative to the first row (ideal = workers / first row's workers).
 """
 
@@ -78,7 +80,7 @@ def bench(tree: Path, *, workers: int, work: Path) -> dict[str, float]:
         summary = run_batch(specs, out_dir=out, client=client)
         if summary.failed or summary.done != len(specs):
             raise SystemExit(f"batch did not finish cleanly: {summary.to_json()}")
-        per_study = [r["elapsed_s"] for r in Ledger(out / "ledger.jsonl").read()]
+        records = Ledger(out / "ledger.jsonl").read()
     finally:
         client.close()
         cluster.close()
@@ -87,7 +89,8 @@ def bench(tree: Path, *, workers: int, work: Path) -> dict[str, float]:
         "start_s": start_s,
         "batch_s": summary.elapsed_s,
         "per_min": summary.studies_per_minute,
-        "s_per_study": statistics.fmean(per_study),
+        "s_per_study": statistics.fmean(r["elapsed_s"] for r in records),
+        "cpu_share": sum(r["cpu_s"] for r in records) / sum(r["elapsed_s"] for r in records),
     }
 
 
@@ -98,7 +101,11 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--vertebrae", default="L2,L3,L4,L5")
-    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        help="comma-separated worker counts, repeats allowed (1,2,1,2: alternate to even out load)",
+    )
     args = parser.parse_args()
     counts = [int(w) for w in args.workers.split(",")]
     vertebrae = [v.strip() for v in args.vertebrae.split(",")]

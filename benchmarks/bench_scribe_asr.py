@@ -106,9 +106,7 @@ def main() -> int:
                 capture_output=True,
             )
             t0 = time.perf_counter()
-            tr = transcribe(
-                wav, prompt="" if args.no_prompt else None, correct=not args.no_correct
-            )
+            tr = transcribe(wav, prompt="" if args.no_prompt else None, correct=not args.no_correct)
             compute_s += time.perf_counter() - t0
             audio_s += tr.duration_s
             r, h = normalise(ref), normalise(tr.text)

@@ -152,3 +152,24 @@ def test_ledger_skips_a_torn_last_line_and_appends_on_a_fresh_line(tmp_path: Pat
     ledger.append({"id": "c", "status": "failed", "error": "boom"})
     ledger.close()
     assert [r["id"] for r in Ledger(path).read()] == ["a", "c"]
+
+
+def test_error_text_keeps_dynaspine_messages_and_names_other_exceptions() -> None:
+    from dynaspine.batch._work import error_text
+    from dynaspine.errors import CalibrationError
+
+    assert (
+        error_text(CalibrationError("no spacing", hint="give it")) == "no spacing\n  hint: give it"
+    )
+    assert error_text(ValueError("bad value\nmore")) == "ValueError: bad value"
+    assert error_text(RuntimeError()) == "RuntimeError: (no message)"
+
+
+def test_analyze_task_turns_a_bad_study_into_a_failed_outcome(phantom_tree: Path) -> None:
+    from dynaspine.batch import analyze_task
+
+    spec = scan_tree(phantom_tree)[0]
+    Path(spec.landmarks).write_text('{"frame": 0, "vertebrae": {"L9": [[0, 0]]}}')
+    outcome = analyze_task(spec, "h")
+    assert outcome["status"] == "failed" and outcome["inputs_hash"] == "h"
+    assert "L9" in outcome["error"] and "document" not in outcome

@@ -162,3 +162,16 @@ def test_cli_nothing_found_exits_2_and_writes_proposal(
     assert "found 0 vertebra(e)" in capsys.readouterr().err
     assert json.loads(proposal.read_text())["vertebrae"] == {}
     assert not out.exists()
+
+
+def test_unrecognisable_vertebra_is_reported_not_guessed(lateral: phantom.PhantomStudy) -> None:
+    from scipy import ndimage
+
+    img = lateral.frames[0].astype(np.float64)
+    c = lateral.true_landmarks.vertebrae["L3"]
+    (x0, y0), (x1, y1) = c.min(axis=0).astype(int) - 6, c.max(axis=0).astype(int) + 6
+    img[y0:y1, x0:x1] = ndimage.gaussian_filter(img, 15)[y0:y1, x0:x1]  # erase L3's edges
+    det = find_vertebrae(img, pixel_spacing_mm=lateral.pixel_spacing_mm)
+    assert det.landmarks.names == ["L1", "L2", "L4", "L5", "S1"]
+    assert [r["name"] for r in det.rejected] == ["L3"]
+    assert det.rejected[0]["confidence"] < 0.5

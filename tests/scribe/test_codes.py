@@ -54,10 +54,53 @@ def test_rationale_links_candidate_code_without_coding_it(read_note) -> None:
         {
             "code": "M53.2X6",
             "description": "Spinal instabilities, lumbar region",
+            "billable": True,
+            "valid_on_date": True,
             "coded": False,
             "why": rat.candidate_codes[0]["why"],
         }
     ]
+    assert "not a confirmed condition" in rat.candidate_codes[0]["why"]
+
+
+@pytest.mark.parametrize(
+    ("note", "rationale_id", "words"),
+    [
+        (
+            "Indication: scoliosis, bending films to assess curve flexibility.",
+            "curve_flexibility",
+            "curve flexibility",
+        ),
+        (
+            "Indication: scoliosis, bending films to assess curve flexibility.",
+            "scoliosis",
+            "scoliosis",
+        ),
+        (
+            "Indication: pre-op motion assessment prior to planned L4-5 fusion.",
+            "preoperative",
+            "pre-op",
+        ),
+        ("History: status post L4-5 TLIF, assess for pseudarthrosis.", "post_fusion", "TLIF"),
+        (
+            "Indication: known grade 1 spondylolisthesis at L4-5.",
+            "spondylolisthesis",
+            "spondylolisthesis",
+        ),
+    ],
+)
+def test_reasons_for_dynamic_imaging(read_note, note: str, rationale_id: str, words: str) -> None:
+    result = read_note(note)
+    found = {r.id: r for r in result.rationale}
+    assert rationale_id in found
+    assert found[rationale_id].evidence[0].text == words
+
+
+def test_negated_or_family_is_no_reason(read_note) -> None:
+    result = read_note(
+        "Indication: low back pain. No spondylolisthesis. Family history of scoliosis."
+    )
+    assert result.rationale == []
 
 
 def test_fusion_status_and_pseudarthrosis(read_note) -> None:

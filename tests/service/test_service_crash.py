@@ -116,6 +116,17 @@ def test_killed_server_resumes_job(db_url: str, tmp_path: Path, slow_phantom: Pa
         assert job["attempts"] == 2 and job["error"] is None
         doc = httpx.get(f"{base}/results/{job['result_id']}", headers=auth).json()
         assert doc["schema"] == "dynaspine.result/1" and len(doc["frame_times_s"]) == 40
+        # no PHI in the server log: the phantom's patient identifiers never appear in it
+        import pydicom
+
+        ds = pydicom.dcmread(slow_phantom / "study.dcm", stop_before_pixels=True)
+        found = httpx.get(f"{base}/studies", params={"patient_id": str(ds.PatientID)}, headers=auth)
+        assert found.json()["items"], "search by patient id finds the study"
+        time.sleep(0.2)
+        text = log.read_text()
+        assert "GET /api/v1/jobs/{job_id} 200" in text  # the access log ran
+        for value in (str(ds.PatientName), str(ds.PatientID)):
+            assert value and value not in text
     finally:
         proc.kill()
         proc.wait(10)

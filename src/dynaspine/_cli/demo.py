@@ -120,13 +120,25 @@ def run_demo(out: Path, *, quiet: bool = False, frames: int = 30, size: int = 51
     _write_json(out / "coding.json", coding)
 
     store = open_store(f"sqlite:///{(out / 'dynaspine.sqlite').resolve()}")
-    study_id = store.add_study(
-        description="demo: CT phantom flexion-extension cine",
+    row = store.add_study(
         modality="RF",
-        files=[str(p) for p in [out / "study" / "study.dcm"]],
+        description="demo: CT phantom flexion-extension cine",
+        source="demo",
+        files=[out / "study" / "study.dcm"],
     )
-    store.save_result(study_id, result, kind="analysis")
-    store.save_result(study_id, coding, kind="coding")
+    result_row = store.save_result(row, result, kind="motion")
+    for name in made:
+        path = out / name
+        media = {"html": "text/html", "pdf": "application/pdf", "dcm": "application/dicom"}
+        store.save_report(
+            row.id,
+            result_row.id,
+            format=path.suffix.lstrip("."),
+            media_type=media[path.suffix.lstrip(".")],
+            path=str(path.resolve()),
+            size_bytes=path.stat().st_size,
+        )
+    store.save_coding(encounter, coding, ok=bool(coding.get("ok")), study_id=row.id)
 
     errors: list[tuple[str, float, float]] = []
     for level, truth in phantom.truth.levels.items():
@@ -143,7 +155,7 @@ def run_demo(out: Path, *, quiet: bool = False, frames: int = 30, size: int = 51
         "files": [*made, "result.json", "scribe.json", "encounter.json", "coding.json", "dynaspine.sqlite"],
         "levels": errors,
         "coding": coding,
-        "study_id": study_id,
+        "study_id": row.id,
     }
 
 

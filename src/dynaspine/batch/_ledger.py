@@ -121,6 +121,7 @@ def base_record(
         "input": spec.input,
         "landmarks": spec.landmarks,
         "elapsed_s": round(float(outcome.get("elapsed_s") or 0.0), 3),
+        "cpu_s": round(float(outcome.get("cpu_s") or 0.0), 3),
         "worker": outcome.get("worker"),
         "finished_utc": utc_now(),
         "run": run,

@@ -304,7 +304,7 @@ def _drive(
     summary.workers = _threads(client)
     window = max(8, 4 * summary.workers)
     queue = iter(specs)
-    pending: dict[Any, tuple[str, StudySpec]] = {}
+    pending: dict[Any, tuple[str, StudySpec, str | None]] = {}
     ac = as_completed()
     seen = 0
 
@@ -316,17 +316,22 @@ def _drive(
             fut = client.submit(
                 hash_task, spec, hash_mode, pure=False, key=f"dynaspine-hash-{uuid.uuid4().hex}"
             )
-            pending[fut] = ("hash", spec)
+            pending[fut] = ("hash", spec, None)
             ac.add(fut)
 
     try:
         fill()
         for fut in ac:
-            stage, spec = pending.pop(fut)
+            stage, spec, known = pending.pop(fut)
             try:
                 outcome = fut.result()
             except Exception as exc:  # worker died, task could not run, ...
-                outcome = {"id": spec.id, "status": "failed", "error": error_text(exc)}
+                outcome = {
+                    "id": spec.id,
+                    "status": "failed",
+                    "inputs_hash": known,
+                    "error": error_text(exc),
+                }
             if stage == "hash" and outcome["status"] == "hashed":
                 digest = outcome["inputs_hash"]
                 if outcome.get("input"):  # retrieved from a PACS: the file to analyse
@@ -363,7 +368,7 @@ def _drive(
                         priority=10,
                         key=f"dynaspine-analyze-{uuid.uuid4().hex}",
                     )
-                    pending[afut] = ("analyze", spec)
+                    pending[afut] = ("analyze", spec, digest)
                     ac.add(afut)
             elif outcome["status"] == "done":
                 rec = base_record(spec, outcome, version=version, run=run_id)

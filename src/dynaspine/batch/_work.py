@@ -156,10 +156,12 @@ def analyze_task(spec: StudySpec, digest: str, *, threads: int = 1) -> dict[str,
     Returns
     -------
     dict
-        ``{"id", "status": "done", "inputs_hash", "kind", "document", "elapsed_s", "worker"}``
-        or ``{"id", "status": "failed", "inputs_hash", "error", "elapsed_s", "worker"}``.
+        ``{"id", "status": "done", "inputs_hash", "kind", "document", "elapsed_s", "cpu_s",
+        "worker"}`` or ``{"id", "status": "failed", "inputs_hash", "error", "elapsed_s",
+        "cpu_s", "worker"}``; ``cpu_s`` is the worker process's CPU time over the analysis.
     """
     t0 = time.perf_counter()
+    c0 = time.process_time()
     _limit_threads(max(1, threads))
     base = {"id": spec.id, "inputs_hash": digest, "kind": spec.kind, "worker": worker_name()}
     try:
@@ -171,5 +173,12 @@ def analyze_task(spec: StudySpec, digest: str, *, threads: int = 1) -> dict[str,
             "status": "failed",
             "error": error_text(exc),
             "elapsed_s": time.perf_counter() - t0,
+            "cpu_s": time.process_time() - c0,
         }
-    return {**base, "status": "done", "document": document, "elapsed_s": time.perf_counter() - t0}
+    return {
+        **base,
+        "status": "done",
+        "document": document,
+        "elapsed_s": time.perf_counter() - t0,
+        "cpu_s": time.process_time() - c0,
+    }

@@ -265,6 +265,14 @@ def find_vertebrae(
         found.append(max(tries, key=lambda c: c.confidence))
     found = _dedupe(found)
     found.sort(key=lambda c: float(c.corners[:, 1].mean()))
+    found = _consistent_sizes(
+        found,
+        grad=grad,
+        threshold=float(prm["confidence_threshold"]),
+        tolerance=float(prm["width_tolerance"]),
+        max_tilt_deg=float(prm["max_endplate_tilt_deg"][view]),
+        assess=lambda corners, scores: _assess(corners, scores, img.shape, full_conf, (amin, amax)),
+    )
     return assign_labels(
         found,
         g=g,
@@ -312,6 +320,86 @@ def _assess(
         conf *= 0.3
         why.append("outline leaves the image")
     return Candidate(corners=corners, confidence=conf, edge_scores=scores, why=why)
+
+
+def _size(c: Candidate) -> tuple[float, float, FloatArray]:
+    """Width (mean endplate length), height and centre of an outline."""
+    k = c.corners
+    w = (float(np.linalg.norm(k[1] - k[0])) + float(np.linalg.norm(k[2] - k[3]))) / 2
+    h = (float(np.linalg.norm(k[3] - k[0])) + float(np.linalg.norm(k[2] - k[1]))) / 2
+    return w, h, k.mean(axis=0)
+
+
+def _consistent_sizes(
+    found: list[Candidate],
+    *,
+    grad: Gradient,
+    threshold: float,
+    tolerance: float,
+    max_tilt_deg: float,
+    assess: Any,
+) -> list[Candidate]:
+    """Re-fit outlines whose width or height differs from their neighbours' by > ``tolerance``.
+
+    A side can snap to a brighter structure inside or beside the body (a spinous process on
+    AP views, a pedicle, the iliac crest over the sacrum); neighbouring bodies have similar
+    sizes (Panjabi et al. 1992). The re-fit searches each side around half the neighbours'
+    size, from the neighbours' centre line and from each of the outline's endplates; when no
+    re-fit has a consistent size, the outline's confidence is cut to 30 %.
+    """
+    ok = [c for c in found if c.confidence >= threshold]
+    if len(ok) < 3:
+        return found
+    sizes = [_size(c) for c in ok]
+    out: list[Candidate] = []
+    for cand in found:
+        w, h, centre = _size(cand)
+        others = [s for o, s in zip(ok, sizes, strict=True) if o is not cand]
+        ys = np.array([s[2][1] for s in others])
+        near = np.argsort(np.abs(ys - centre[1]))[:4]
+        med_w = float(np.median([others[i][0] for i in near]))
+        med_h = float(np.median([others[i][1] for i in near]))
+
+        def consistent(c: Candidate, mw: float = med_w, mh: float = med_h) -> bool:
+            cw, ch, _ = _size(c)
+            return abs(cw / mw - 1.0) <= tolerance and abs(ch / mh - 1.0) <= tolerance
+
+        if consistent(cand):
+            out.append(cand)
+            continue
+        xs = np.array([s[2][0] for s in others])
+        order = np.argsort(ys)
+        k = cand.corners
+        axis = (k[2] + k[3] - k[0] - k[1]) / 2
+        axis /= max(float(np.linalg.norm(axis)), 1e-9)
+        mid_x = float(np.interp(centre[1], ys[order], xs[order]))
+        starts = [
+            np.array([mid_x, centre[1]]),
+            (k[0] + k[1]) / 2 + axis * med_h / 2,
+            (k[2] + k[3]) / 2 - axis * med_h / 2,
+        ]
+        cand.confidence *= 0.3
+        cand.why.append(
+            f"size {w:.0f} x {h:.0f} px differs from its neighbours' {med_w:.0f} x {med_h:.0f} px"
+        )
+        best = cand
+        for start in starts:
+            fit = fit_body(
+                grad,
+                centre=start,
+                axis=axis,
+                half_height=med_h / 2,
+                half_width=med_w / 2,
+                wall_range=((0.5 - tolerance) * med_w, (0.5 + tolerance) * med_w),
+                max_tilt_deg=max_tilt_deg,
+                nearest=None,
+                endplate_range=(1.0 - tolerance, 1.0 + tolerance),
+            )
+            refit: Candidate = assess(fit.corners, fit.scores)
+            if consistent(refit) and refit.confidence > best.confidence:
+                best = refit
+        out.append(best)
+    return out
 
 
 def _inside(p: FloatArray, quad: FloatArray) -> bool:

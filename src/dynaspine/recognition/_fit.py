@@ -143,11 +143,13 @@ def fit_body(
     wall_range: tuple[float, float],
     max_tilt_deg: float,
     nearest: float | None = 0.5,
+    endplate_range: tuple[float, float] = (0.45, 1.5),
 ) -> BodyFit:
     """Fit one body around ``centre`` (px); ``axis`` is the unit caudal direction.
 
     The walls are searched ``wall_range`` px from the centre on each side, the endplates
-    within 0.45..1.5 ``half_height`` of it; then both are re-fitted in narrow windows.
+    within ``endplate_range`` times ``half_height`` of it; then both are re-fitted in
+    narrow windows.
     """
     u = axis / np.linalg.norm(axis)
     v = np.array([-u[1], u[0]])
@@ -190,7 +192,7 @@ def fit_body(
         hw = max(2.0, (w1 + w0) / 2)
         ext = (-0.7 * hw, 0.7 * hw)
         if wide:
-            offs = np.arange(0.45 * hh, 1.5 * hh, step)
+            offs = np.arange(endplate_range[0] * hh, endplate_range[1] * hh, step)
         else:
             offs = np.arange(hh - 3.0 / step, hh + 3.0 / step, step)
         ang = max_tilt_deg if wide else 6.0

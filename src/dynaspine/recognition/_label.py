@@ -180,7 +180,12 @@ def assign_labels(
             verts[names[i]] = ordered(c)
             conf[names[i]] = float(c.confidence)
     rejected = [
-        {"name": None, "confidence": c.confidence, "corners": ordered(c), "why": c.why}
+        {
+            "name": _gap_name(c, centres, slots, names, base=CHAIN.index(bottom)),
+            "confidence": c.confidence,
+            "corners": ordered(c),
+            "why": c.why,
+        }
         for c in cands
         if c.confidence < threshold
     ]
@@ -197,6 +202,35 @@ def assign_labels(
         rejected=rejected,
         notes=notes,
     )
+
+
+def _gap_name(
+    cand: Candidate,
+    centres: FloatArray,
+    slots: list[int],
+    names: dict[int, str],
+    *,
+    base: int,
+) -> str | None:
+    """Name of a rejected outline that sits in a gap of the named chain, else ``None``."""
+    if len(slots) < 2:
+        return None
+    y = float(cand.corners[:, 1].mean())
+    ys = centres[:, 1]
+    order = np.argsort(ys)
+    pos = float(np.interp(y, ys[order], np.asarray(slots, dtype=np.float64)[order]))
+    if y < ys.min() or y > ys.max():
+        spacing = float(np.median(np.diff(ys[order]) / np.maximum(np.diff(slots), 1)))
+        pos = (
+            slots[0] - (ys.min() - y) / spacing
+            if y < ys.min()
+            else slots[-1] + (y - ys.max()) / spacing
+        )
+    slot = round(pos)
+    if abs(pos - slot) > 0.3 or slot in slots:
+        return None
+    j = base - (slots[-1] - slot)
+    return CHAIN[j] if 0 <= j < len(CHAIN) and CHAIN[j] not in names.values() else None
 
 
 def _is_sacrum(

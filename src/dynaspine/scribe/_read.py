@@ -242,7 +242,7 @@ def read_note(
         assertions, sections=first, coded_sections=sec_table["coded_sections"],
         interpretation=sec_table["interpretation_sections"], default_region=default_region, dos=dos,
     )  # fmt: skip
-    rationale = _rationale(assertions, codes, default_region)
+    rationale = _rationale(assertions, codes, default_region, dos)
     explicit = _explicit_codes(text, dos, section_at)
     views = find_views(text, first.get("technique"))
     providers = find_providers(text)
@@ -499,7 +499,10 @@ def _suggest_codes(
 
 
 def _rationale(
-    assertions: list[Assertion], codes: list[SuggestedCode], default_region: str | None
+    assertions: list[Assertion],
+    codes: list[SuggestedCode],
+    default_region: str | None,
+    dos: dt.date | None,
 ) -> list[Rationale]:
     table = load_table("rationale.json")
     coded = {c.code for c in codes}
@@ -521,11 +524,13 @@ def _rationale(
                 )
                 if code is None or code in candidates:
                     continue
-                chk = check_code(code, None)
+                chk = check_code(code, dos)
                 is_coded = code in coded
                 candidates[code] = {
                     "code": code,
                     "description": chk.description,
+                    "billable": chk.billable,
+                    "valid_on_date": chk.valid_on_date,
                     "coded": is_coded,
                     "why": "confirmed in the note"
                     if is_coded

@@ -72,7 +72,8 @@ class SuggestedCode:
 class Rationale:
     """A documented reason for dynamic imaging and the ICD-10-CM codes it points to.
 
-    ``candidate_codes`` entries: ``{"code", "description", "coded", "why"}``; ``coded`` is
+    ``candidate_codes`` entries: ``{"code", "description", "billable", "valid_on_date",
+    "coded", "why"}``; ``coded`` is
     false when the condition is only suspected (it is then not coded; its signs and
     symptoms are, per ICD-10-CM Guidelines IV.H).
     """

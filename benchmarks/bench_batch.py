@@ -57,7 +57,7 @@ def make_tree(root: Path, *, n: int, frames: int, size: int, vertebrae: list[str
         phantom.write(root / f"s{i:03d}")
 
 
-def bench(tree: Path, *, workers: int, work: Path) -> dict[str, float]:
+def bench(tree: Path, *, workers: int, out: Path) -> dict[str, float]:
     """One row: start a cluster of ``workers``, run the batch, return the timings."""
     from distributed import Client, LocalCluster
 
@@ -76,7 +76,6 @@ def bench(tree: Path, *, workers: int, work: Path) -> dict[str, float]:
     try:
         client.run(_warm)
         start_s = time.perf_counter() - t0
-        out = work / f"out-{workers}"
         summary = run_batch(specs, out_dir=out, client=client)
         if summary.failed or summary.done != len(specs):
             raise SystemExit(f"batch did not finish cleanly: {summary.to_json()}")
@@ -120,7 +119,7 @@ def main() -> None:
             f"{len(vertebrae)} vertebrae ({', '.join(vertebrae)}); written in "
             f"{time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPUs"
         )
-        rows = [bench(tree, workers=w, work=work) for w in counts]
+        rows = [bench(tree, workers=w, out=work / f"out-{i}") for i, w in enumerate(counts)]
 
     base = rows[0]["per_min"]
     print()

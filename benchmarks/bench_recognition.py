@@ -92,7 +92,9 @@ CONDITIONS: list[tuple[str, str, dict[str, Any], bool]] = [
 IVR_ROWS = (
     "param lateral radiograph s11",
     "param lateral fluoro s12",
+    "param lateral cone beam s18",
     "param lateral T12-S1 s20",
+    "param ap bending cine s23 --anchor S1",
     "CT lateral radiograph s1",
 )
 

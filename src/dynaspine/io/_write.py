@@ -184,7 +184,7 @@ def write_multiframe_rf(
         raise InputError(f"frame time must be >= 0 ms, got {frame_time_ms}")
     out = Path(path)
     key = hashlib.sha256(arr.tobytes()[:65536] + str(seed).encode()).hexdigest()
-    study_uid = _uid("study", seed)
+    study_uid = _uid("study", seed, key)
     ds = _base(
         sop_class=RF_SOP_CLASS,
         sop_uid=_uid("rf-instance", key),
@@ -256,7 +256,7 @@ def write_singleframe_dx(
         raise InputError(f"cannot create {out}: {exc.strerror}") from None
     rng = np.random.default_rng(seed + 7919)
     key = hashlib.sha256(arr.tobytes()[:65536] + str(seed).encode()).hexdigest()
-    study_uid = _uid("study", seed)
+    study_uid = _uid("study", seed, key)
     series_uid = _uid("dx-series", key)
     paths: list[Path] = []
     n = arr.shape[0]

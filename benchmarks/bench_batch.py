@@ -19,7 +19,14 @@ and ledger, everything but the cluster start, which is reported on its own. Colu
 - ``s/study``: mean analysis time of one study on a worker (from the ledger);
 - ``CPU share``: CPU time of the worker processes over their analysis wall time (about 1 on
   an idle machine; lower when other work competes for the CPUs);
-- ``scaling``: studies/min relative to the first row (ideal = workers / first row's workers).
+- ``control s``: wall time of 4 pure-Python busy loops (3 million iterations each) run as
+  tasks on the same cluster before and after the batch (mean): the CPU the workers really
+  get. Its ratio between worker counts (``CPU control ratio``) is the best scaling the
+  machine allowed at that moment, against which the batch's scaling ratio is read;
+
+and, per worker count, the mean studies/min over its runs and the scaling ratio to the first
+worker count's mean (ideal: the ratio of the worker counts). Alternate the counts
+(``--workers 1,2,1,2,1,2``) on a machine with other load, which changes from minute to minute.
 """
 
 from __future__ import annotations
@@ -39,6 +46,21 @@ def _warm() -> bool:
     import dynaspine.tracking  # noqa: F401
 
     return True
+
+
+def _burn(n: int) -> int:
+    """Pure-Python CPU work: the control of how many CPUs the workers really get."""
+    x = 0
+    for i in range(n):
+        x += i * i
+    return x
+
+
+def _control(client: object, *, tasks: int = 4, n: int = 3_000_000) -> float:
+    """Seconds for ``tasks`` busy loops on the cluster (one per worker thread at a time)."""
+    t0 = time.perf_counter()
+    client.gather(client.map(_burn, [n] * tasks, pure=False))  # type: ignore[attr-defined]
+    return time.perf_counter() - t0
 
 
 def make_tree(root: Path, *, n: int, frames: int, size: int, vertebrae: list[str]) -> None:
@@ -76,10 +98,12 @@ def bench(tree: Path, *, workers: int, out: Path) -> dict[str, float]:
     try:
         client.run(_warm)
         start_s = time.perf_counter() - t0
+        control_s = _control(client)
         summary = run_batch(specs, out_dir=out, client=client)
         if summary.failed or summary.done != len(specs):
             raise SystemExit(f"batch did not finish cleanly: {summary.to_json()}")
         records = Ledger(out / "ledger.jsonl").read()
+        control_s = (control_s + _control(client)) / 2
     finally:
         client.close()
         cluster.close()
@@ -89,6 +113,7 @@ def bench(tree: Path, *, workers: int, out: Path) -> dict[str, float]:
         "batch_s": summary.elapsed_s,
         "per_min": summary.studies_per_minute,
         "s_per_study": statistics.fmean(r["elapsed_s"] for r in records),
+        "control_s": control_s,
         "cpu_share": sum(r["cpu_s"] for r in records) / sum(r["elapsed_s"] for r in records),
     }
 
@@ -121,15 +146,28 @@ def main() -> None:
         )
         rows = [bench(tree, workers=w, out=work / f"out-{i}") for i, w in enumerate(counts)]
 
-    base = rows[0]["per_min"]
     print()
     print(
-        f"{'workers':>7} {'start s':>8} {'batch s':>8} {'studies/min':>12} {'s/study':>8} {'scaling':>8}"
+        f"{'workers':>7} {'start s':>8} {'batch s':>8} {'studies/min':>12} {'s/study':>8} "
+        f"{'CPU share':>9} {'control s':>9}"
     )
     for row in rows:
         print(
             f"{row['workers']:>7.0f} {row['start_s']:>8.1f} {row['batch_s']:>8.1f} "
-            f"{row['per_min']:>12.1f} {row['s_per_study']:>8.2f} {row['per_min'] / base:>8.2f}"
+            f"{row['per_min']:>12.1f} {row['s_per_study']:>8.2f} {row['cpu_share']:>9.2f} "
+            f"{row['control_s']:>9.2f}"
+        )
+    means = {w: statistics.fmean(r["per_min"] for r in rows if r["workers"] == w) for w in counts}
+    control = {
+        w: statistics.fmean(1 / r["control_s"] for r in rows if r["workers"] == w) for w in counts
+    }
+    first = counts[0]
+    print()
+    for w, m in means.items():
+        print(
+            f"mean of {sum(r['workers'] == w for r in rows)} run(s), {w} worker(s): "
+            f"{m:.1f} studies/min; scaling ratio {m / means[first]:.2f} "
+            f"(CPU control ratio {control[w] / control[first]:.2f})"
         )
 
 

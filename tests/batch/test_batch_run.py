@@ -97,8 +97,12 @@ def test_lost_ledger_line_is_restored_and_broken_result_redone(
     assert json.loads(result.read_text())["schema"] == "dynaspine.result/1"
 
 
-def test_results_into_the_store(phantom_tree: Path, tmp_path: Path, scheduler: str) -> None:
+def test_results_into_the_store(
+    phantom_tree: Path, tmp_path: Path, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dynaspine.store import open_store
+
+    monkeypatch.setenv("DYNASPINE_DATA_DIR", str(tmp_path / "data"))  # the store's data folder
 
     specs = scan_tree(phantom_tree)[:2]
     url = f"sqlite:///{(tmp_path / 'db.sqlite').as_posix()}"

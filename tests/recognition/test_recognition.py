@@ -130,6 +130,13 @@ def test_cli_analyze_without_landmarks(
     ivr = np.array(result["levels"]["L4-L5"]["ivr_deg"], dtype=float)
     true = lateral.truth.levels["L4-L5"].ivr_deg
     assert np.nanmax(np.abs(ivr - true)) < 1.0
+    # the proposal, once reviewed, goes back in as MARKS.json
+    again = tmp_path / "again.json"
+    args = ["analyze", str(paths["study"]), "--landmarks", str(tmp_path / "result.marks.json")]
+    assert _run([*args, "--out", str(again), "-q"], monkeypatch) == 0
+    redo = json.loads(again.read_text())
+    assert "recognition" not in redo
+    assert redo["levels"]["L4-L5"]["ivr_deg"] == result["levels"]["L4-L5"]["ivr_deg"]
 
 
 def test_cli_rejects_anchor_with_landmarks(

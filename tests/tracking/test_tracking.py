@@ -210,3 +210,12 @@ def test_progress_and_bad_input() -> None:
         )
     with pytest.raises(InputError, match="quality_threshold"):
         TrackingOptions(quality_threshold=2.0)
+
+
+@pytest.mark.parametrize(("noise", "band"), [(0.0, "sigma 1.2 px"), (300.0, "sigma 1 px")])
+def test_band_pass_adapts_to_noise(noise: float, band: str) -> None:
+    study, marks = sequence((256, 256), BODIES, _cine_poses(3), noise=noise, seed=1)
+    tr = track(study, marks, options=TrackingOptions(mode="cine"))
+    assert any(note.startswith("band-pass: smoothing " + band) for note in tr.notes)
+    fixed = track(study, marks, options=TrackingOptions(mode="cine", adaptive_band_pass=False))
+    assert any(note.startswith("band-pass: smoothing sigma 1 px") for note in fixed.notes)

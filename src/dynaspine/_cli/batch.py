@@ -146,7 +146,13 @@ def register(app: typer.Typer) -> None:
         Exit status: 0 if every study is done or skipped, 1 if any failed, 2 for bad
         arguments, 130 if interrupted.
         """
-        from dynaspine.batch import query_pacs, read_manifest, run_batch, scan_tree_lenient
+        from dynaspine.batch import (
+            query_pacs,
+            read_manifest,
+            run_batch,
+            scan_tree_lenient,
+            write_atomic,
+        )
 
         if sum(x is not None for x in (source, manifest, pacs)) != 1:
             raise InputError(
@@ -212,9 +218,7 @@ def register(app: typer.Typer) -> None:
                 problems=problems,
                 progress=cb,
             )
-        (out / "summary.json").write_text(
-            json.dumps(summary.to_json(), indent=1) + "\n", encoding="utf-8"
-        )
+        write_atomic(out / "summary.json", json.dumps(summary.to_json(), indent=1) + "\n")
         _print_summary(summary)
         if summary.interrupted:
             raise typer.Exit(130)

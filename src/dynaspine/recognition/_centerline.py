@@ -106,22 +106,6 @@ def trace(score: FloatArray, *, max_slope: float, penalty: float) -> npt.NDArray
     return path
 
 
-def centre_line(
-    g: FloatArray, *, widths_mm: list[float], step_mm: float, smooth_mm: float
-) -> CentreLine:
-    """The spine centre line on the coarse image ``g``."""
-    score, width = band_score(g, widths_mm=widths_mm, step_mm=step_mm, smooth_mm=smooth_mm)
-    path = trace(score, max_slope=1.0, penalty=0.05)
-    rows = np.arange(g.shape[0])
-    xs = ndimage.gaussian_filter1d(path.astype(np.float64), 8.0 / step_mm, mode="nearest")
-    return CentreLine(
-        points=np.stack([xs, rows.astype(np.float64)], axis=1),
-        width_mm=ndimage.median_filter(width[rows, path], size=max(3, int(30 / step_mm))),
-        score=score[rows, path],
-        step_mm=step_mm,
-    )
-
-
 def profile(
     g: FloatArray, line: CentreLine, *, half_width_mm: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:

@@ -70,6 +70,11 @@ class TrackingOptions:
         Dilation of the corner polygon about its centroid, as a fraction of its size.
     template_margin_mm
         Extra template margin beyond the dilated polygon, in mm.
+    adaptive_band_pass, fine_smoothing_px, fine_highpass_px, fine_min_expected
+        With ``adaptive_band_pass``, the narrower band-pass (``fine_*``) is used when the
+        median noise-based expected quality of the templates (Immerkaer noise estimate on
+        the reference frame) is at least ``fine_min_expected``: low-noise radiographs keep
+        finer detail, noisy fluoroscopy gets the broader default.
     posterior_margin
         Extension of the template towards the posterior elements, as a fraction of the
         vertebral body depth (0 = body only). Lateral views only make sense of it.
@@ -109,6 +114,10 @@ class TrackingOptions:
     posterior_margin: float = 0.0
     smoothing_px: float = _d("template.smoothing_px")
     highpass_px: float = _d("template.highpass_px")
+    adaptive_band_pass: bool = True
+    fine_smoothing_px: float = _d("template.fine_smoothing_px")
+    fine_highpass_px: float = _d("template.fine_highpass_px")
+    fine_min_expected: float = _d("template.fine_min_expected")
     min_template_px: int = _d("template.min_template_px")
     max_iterations: int = _d("registration.max_iterations")
     tolerance_px: float = _d("registration.tolerance_px")
@@ -135,6 +144,10 @@ class TrackingOptions:
             "template_margin_mm": self.template_margin_mm >= 0.0,
             "posterior_margin": 0.0 <= self.posterior_margin <= 2.0,
             "smoothing_px": self.smoothing_px >= 0.0,
+            "fine_smoothing_px": self.fine_smoothing_px >= 0.0,
+            "fine_highpass_px": self.fine_highpass_px == 0.0
+            or self.fine_highpass_px > self.fine_smoothing_px,
+            "fine_min_expected": 0.0 <= self.fine_min_expected <= 1.0,
             "highpass_px": self.highpass_px == 0.0 or self.highpass_px > self.smoothing_px,
             "min_template_px": self.min_template_px >= 8,
             "max_iterations": self.max_iterations >= 1,

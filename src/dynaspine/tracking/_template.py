@@ -235,12 +235,16 @@ def noise_sigma(image: F32) -> float:
 
 
 @functools.cache
-def band_pass_gain(sigma: float, highpass: float) -> float:
-    """Variance gain of :func:`band_pass` for white noise (sum of its squared kernel)."""
-    size = 2 * (math.ceil(3 * highpass) + math.ceil(3 * sigma)) + 9
-    delta = np.zeros((size, size), dtype=np.float32)
-    delta[size // 2, size // 2] = 1.0
-    return float((band_pass(delta, sigma, highpass).astype(np.float64) ** 2).sum())
+def band_pass_gain(sigma: float, highpass: float, level: int) -> float:
+    """Variance of white unit noise at full resolution after ``level`` pyramid reductions
+    and :func:`band_pass` (measured on a seeded noise image)."""
+    size = 64 * 2**level + 2 * (math.ceil(3 * highpass) + math.ceil(3 * sigma)) * 2**level
+    noise = np.random.default_rng(0).standard_normal((size, size)).astype(np.float32)
+    for _ in range(level):
+        noise = np.asarray(cv2.pyrDown(noise), dtype=np.float32)
+    out = band_pass(noise, sigma, highpass)
+    m = math.ceil(3 * highpass) + math.ceil(3 * sigma) + 2
+    return float(out[m:-m, m:-m].astype(np.float64).var())
 
 
 def band_pass(patch: F32, sigma: float, highpass: float) -> F32:
@@ -324,8 +328,10 @@ def _level_template(ref: FramePyramid, polygon0: F64, lev: int) -> LevelTemplate
     mean, std = float(values.mean()), float(values.std())
     if std <= 1e-6:
         return None
-    raw = warp_patch(ref.level(lev), np.eye(3), (x0, y0), size)
-    noise_var = noise_sigma(raw) ** 2 * band_pass_gain(ref.sigma, ref.highpass)
+    # Noise measured at full resolution (pyramid levels hide it: their noise is smooth).
+    f = 2**lev
+    raw = warp_patch(ref.level(0), np.eye(3), (x0 * f, y0 * f), (size[0] * f, size[1] * f))
+    noise_var = noise_sigma(raw) ** 2 * band_pass_gain(ref.sigma, ref.highpass, lev)
     expected = max(0.0, 1.0 - noise_var / (std * std))
     values = (values - mean) / std
     gx = gx.ravel()[index] / std

@@ -68,6 +68,45 @@ class Tracks:
         return int(next(iter(self.found.values())).shape[0]) if self.found else 0
 
 
+def _build_templates(
+    reference: npt.NDArray[np.generic],
+    landmarks: Landmarks,
+    opts: TrackingOptions,
+    spacing: float,
+    sigma: float,
+    highpass: float,
+) -> dict[str, VertebraTemplate]:
+    rows, cols = int(reference.shape[0]), int(reference.shape[1])
+    ref_pyr = FramePyramid(reference, sigma=sigma, highpass=highpass)
+    templates: dict[str, VertebraTemplate] = {}
+    for name in landmarks.names:
+        corners = landmarks.vertebrae[name]
+        inside = (
+            (corners[:, 0] >= 0)
+            & (corners[:, 0] <= cols - 1)
+            & (corners[:, 1] >= 0)
+            & (corners[:, 1] <= rows - 1)
+        )
+        tm = build_template(
+            ref_pyr,
+            name,
+            corners,
+            dilation=opts.template_dilation,
+            margin_px=opts.template_margin_mm / spacing,
+            posterior_margin=opts.posterior_margin,
+            min_template_px=opts.min_template_px,
+            search_template_px=opts.search_template_px,
+        )
+        if tm is None or inside.sum() < 2:
+            raise TrackingLost(
+                f"vertebra {name}: its corners on reference frame {landmarks.frame} do not "
+                f"cover usable image content (outside the {cols}x{rows} image or a flat region)",
+                hint="check the landmarks' frame index and that x is the column, y the row",
+            )
+        templates[name] = tm
+    return templates
+
+
 def _frames_of(study: Study) -> npt.NDArray[np.generic]:
     frames = np.asarray(study.frames)
     if frames.ndim == 4 and frames.shape[-1] in (3, 4):
@@ -254,34 +293,20 @@ def track(
         raise InputError(
             f"study {study.source or ''}: invalid pixel spacing {study.pixel_spacing_mm}"
         )
-    rows, cols = int(frames.shape[1]), int(frames.shape[2])
-    ref_pyr = FramePyramid(frames[ref], sigma=opts.smoothing_px, highpass=opts.highpass_px)
+    bands = [(opts.smoothing_px, opts.highpass_px)]
+    if opts.adaptive_band_pass:
+        # Low-noise images (radiographs) keep finer detail: a narrower band-pass is used when
+        # the noise-based expected quality of the templates stays high with it.
+        bands.insert(0, (opts.fine_smoothing_px, opts.fine_highpass_px))
     templates: dict[str, VertebraTemplate] = {}
-    for name in names:
-        corners = landmarks.vertebrae[name]
-        inside = (
-            (corners[:, 0] >= 0)
-            & (corners[:, 0] <= cols - 1)
-            & (corners[:, 1] >= 0)
-            & (corners[:, 1] <= rows - 1)
+    sigma, highpass = bands[-1]
+    for sigma, highpass in bands:
+        templates = _build_templates(frames[ref], landmarks, opts, spacing, sigma, highpass)
+        expected = float(
+            np.median([tm.levels[tm.finest].expected_quality for tm in templates.values()])
         )
-        tm = build_template(
-            ref_pyr,
-            name,
-            corners,
-            dilation=opts.template_dilation,
-            margin_px=opts.template_margin_mm / spacing,
-            posterior_margin=opts.posterior_margin,
-            min_template_px=opts.min_template_px,
-            search_template_px=opts.search_template_px,
-        )
-        if tm is None or inside.sum() < 2:
-            raise TrackingLost(
-                f"vertebra {name}: its corners on reference frame {ref} do not cover usable "
-                f"image content (outside the {cols}x{rows} image or a flat region)",
-                hint="check the landmarks' frame index and that x is the column, y the row",
-            )
-        templates[name] = tm
+        if expected >= opts.fine_min_expected:
+            break
 
     # Quality expected from the reference frame's noise alone (template and frame with
     # independent noise of the same level): the yardstick before a vertebra has a history.
@@ -306,7 +331,7 @@ def track(
         for k in order:
             if k == ref - 1:  # turning back from the reference: restart the predictions
                 states = {nm: _State(last=np.eye(3)) for nm in names}
-            pyr = FramePyramid(frames[k], sigma=opts.smoothing_px, highpass=opts.highpass_px)
+            pyr = FramePyramid(frames[k], sigma=sigma, highpass=highpass)
             if static:
                 results = _static_frame(tracker, pyr, names, states)
             else:
@@ -341,7 +366,10 @@ def track(
         m = mats[nm]
         transforms[nm] = m[:, :2, :].copy()
         corners_out[nm] = np.einsum("nij,kj->nki", m[:, :2, :2], ref_corners) + m[:, None, :2, 2]
-    notes = [f"mode: {'static films (global search on every frame)' if static else 'cine'}"]
+    notes = [
+        f"mode: {'static films (global search on every frame)' if static else 'cine'}",
+        f"band-pass: smoothing sigma {sigma:g} px, high-pass sigma {highpass:g} px",
+    ]
     for nm in names:
         missing = np.flatnonzero(~found[nm])
         if missing.size:

@@ -50,7 +50,7 @@ def _cine_poses(n: int) -> list[dict[str, np.ndarray]]:
 def test_known_rigid_motion_recovered_sub_pixel() -> None:
     poses = _cine_poses(12)
     study, marks = sequence((256, 256), BODIES, poses)
-    tr = track(study, marks, options=TrackingOptions(mode="cine"))
+    tr = track(study, marks, options=TrackingOptions(mode="cine", threads=2))
     assert tr.names == ["L3", "L4"]
     assert tr.reference_frame == 0
     assert all(tr.found[n].all() for n in tr.names)

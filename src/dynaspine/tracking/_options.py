@@ -125,7 +125,7 @@ class TrackingOptions:
     search_template_px: int = _d("search.search_template_px")
     candidates: int = _d("search.candidates")
     static_max_frames: int = _d("search.static_max_frames")
-    threads: int = 2
+    threads: int = 1
 
     def __post_init__(self) -> None:
         if self.mode not in ("auto", "cine", "static"):

@@ -76,3 +76,12 @@ class Anatomy:
     """CT only: the part's layer after an axial (out-of-plane) rotation, reference pose."""
     axial_axes: dict[str, FloatArray] = field(default_factory=dict)
     """CT only: each part's superior axis in (beam, a, b) coordinates, for the truth."""
+    follow_sigma_px: float = 0.0
+    """Soft tissue follows the spine (CT): > 0 warps the background smoothly with the
+    vertebrae (Gaussian weights of this width about each vertebra's centre) instead of
+    rigidly with the whole spine; 0 keeps it rigid (parametric trunk)."""
+    follow_range_px: float = 0.0
+    """How far from the vertebrae the soft tissue follows them (Gaussian fall-off); beyond
+    it the background moves with the whole spine (pelvis, abdominal wall)."""
+    rigid_background: list[Layer] = field(default_factory=list)
+    """Background layers that always move rigidly with the whole spine (the CT's pelvis)."""

@@ -67,6 +67,79 @@ def add_layer(
     out[by0:by1, bx0:bx1] += warped
 
 
+def _layer_map(layer: Layer, transform: FloatArray, principal: FloatArray) -> FloatArray:
+    """Affine map from the layer's own pixel indices to output pixels (as in add_layer)."""
+    m = compose(transform, np.array([[1.0, 0.0, layer.x0], [0.0, 1.0, layer.y0]]))
+    if layer.scale != 1.0:
+        m = compose(_scale_about(layer.scale, principal), m)
+    return m
+
+
+def add_following_layer(
+    out: npt.NDArray[np.float32],
+    layer: Layer,
+    whole: FloatArray,
+    transforms: Sequence[FloatArray],
+    centres: FloatArray,
+    principal: FloatArray,
+    *,
+    sigma_px: float,
+    range_px: float,
+) -> None:
+    """Add a soft-tissue ``layer`` that follows the vertebrae smoothly into ``out``.
+
+    Each output pixel ``p`` samples the layer at the blend of the vertebrae's inverse maps,
+    ``q(p) = W^-1(p) + a(p) sum_i w_i(p) (T_i^-1(p) - W^-1(p))`` with ``W`` the whole-spine
+    transform, ``w_i`` normalised Gaussian weights (width ``sigma_px``) of the distance from
+    ``p`` to vertebra ``i``'s centre in this frame, and ``a(p) = 1 - prod_i (1 - g_i)``,
+    ``g_i`` Gaussians of width ``range_px``: near a vertebra the tissue moves with it,
+    between two it moves with a blend of both, far away with the whole spine. This is a
+    smooth deformation (tissue around a bending spine bends with it, e.g. the
+    paravertebral muscles and the discs), not a rigid motion: in a radiograph of a bending
+    trunk the overlapping soft tissue is neither fixed nor rigid with one vertebra.
+    """
+    rows, cols = out.shape
+    ys, xs = np.mgrid[0:rows, 0:cols].astype(np.float32)
+    logits = []
+    g_prod = np.ones((rows, cols), np.float32)
+    for c in centres:
+        d2 = (xs - np.float32(c[0])) ** 2 + (ys - np.float32(c[1])) ** 2
+        logits.append(-d2 / np.float32(2.0 * sigma_px**2))
+        g_prod *= 1.0 - np.exp(-d2 / np.float32(2.0 * range_px**2))
+    lg = np.stack(logits)
+    lg -= lg.max(axis=0, keepdims=True)
+    w = np.exp(lg)
+    w /= w.sum(axis=0, keepdims=True)
+    alpha = 1.0 - g_prod
+
+    def inverse(t: FloatArray) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        m = _layer_map(layer, t, principal)
+        a_inv = np.linalg.inv(m[:, :2])
+        b = -a_inv @ m[:, 2]
+        qx = a_inv[0, 0] * xs + a_inv[0, 1] * ys + np.float32(b[0])
+        qy = a_inv[1, 0] * xs + a_inv[1, 1] * ys + np.float32(b[1])
+        return qx.astype(np.float32), qy.astype(np.float32)
+
+    gx, gy = inverse(whole)
+    dx = np.zeros_like(gx)
+    dy = np.zeros_like(gy)
+    for wi, t in zip(w, transforms, strict=True):
+        qx, qy = inverse(t)
+        dx += wi * (qx - gx)
+        dy += wi * (qy - gy)
+    mapx = (gx + alpha * dx).astype(np.float32)
+    mapy = (gy + alpha * dy).astype(np.float32)
+    warped = cv2.remap(
+        layer.image,
+        mapx,
+        mapy,
+        interpolation=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_REPLICATE if layer.replicate else cv2.BORDER_CONSTANT,
+        borderValue=0.0,
+    )
+    out += warped
+
+
 def line_integrals(
     anatomy: Anatomy,
     k: int,
@@ -78,7 +151,30 @@ def line_integrals(
     """Total line-integral image of frame ``k`` (``overrides``: this frame's layers of a part)."""
     out = np.zeros(anatomy.shape, dtype=np.float32)
     pp = anatomy.principal_point
-    for layer in anatomy.background:
+    if anatomy.follow_sigma_px > 0:
+        names = list(anatomy.parts)
+        ts = [part_transforms[name][k] for name in names]
+        centres = np.stack(
+            [
+                anatomy.parts[name].corners.mean(axis=0) @ t[:, :2].T + t[:, 2]
+                for name, t in zip(names, ts, strict=True)
+            ]
+        )
+        for layer in anatomy.background:
+            add_following_layer(
+                out,
+                layer,
+                global_transforms[k],
+                ts,
+                centres,
+                pp,
+                sigma_px=anatomy.follow_sigma_px,
+                range_px=anatomy.follow_range_px,
+            )
+    else:
+        for layer in anatomy.background:
+            add_layer(out, layer, global_transforms[k], pp)
+    for layer in anatomy.rigid_background:
         add_layer(out, layer, global_transforms[k], pp)
     for name, part in anatomy.parts.items():
         layers = overrides[name] if overrides and name in overrides else part.layers

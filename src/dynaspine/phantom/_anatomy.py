@@ -1,10 +1,11 @@
-"""What the renderer composes: a static background and rigidly moving parts, as line integrals.
+"""What the renderer composes: a background and rigidly moving parts, as line integrals.
 
 Every image here is a line integral of linear attenuation (dimensionless ``mu * length``)
 on the output pixel grid. Additivity of line integrals is what makes the phantom exact:
 the background is the patient with each vertebra replaced by soft tissue, each part is
 the vertebra's *excess* attenuation over that soft tissue, so moving a part uncovers soft
-tissue, never a hole, and the sum is the projection of the moved patient.
+tissue, never a hole, and the sum is the projection of the moved patient. The background
+moves with the whole spine, or (CT) deforms smoothly with the vertebrae around it.
 """
 
 from __future__ import annotations

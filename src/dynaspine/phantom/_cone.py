@@ -32,7 +32,12 @@ def to_cone(anatomy: Anatomy, *, magnification: float, sid_mm: float, slabs: int
     spread across that thickness; layers with a ``depth_mm`` (CT slabs) keep it.
     """
     sod = sid_mm / magnification
-    for group in [anatomy.background, *(p.layers for p in anatomy.parts.values()), anatomy.gas]:
+    for group in [
+        anatomy.background,
+        anatomy.rigid_background,
+        *(p.layers for p in anatomy.parts.values()),
+        anatomy.gas,
+    ]:
         split: list[Layer] = []
         for layer in group:
             if layer.thickness_mm > 0 and slabs > 1:

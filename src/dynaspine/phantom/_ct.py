@@ -19,7 +19,9 @@ from dynaspine.errors import PhantomError
 from dynaspine.phantom._anatomy import Anatomy, F32Image, FloatArray, Layer, Part
 from dynaspine.phantom._ct_volume import (
     CT_NAMES,
+    CTVolume,
     fit_corners,
+    hu_to_mu,
     load_ct,
     silhouette_points,
 )
@@ -135,6 +137,40 @@ def _s1_corners(view: str, l5: FloatArray, a0: float, b0: float, folder: str | N
     return c
 
 
+PELVIS = "pelvis"
+PELVIS_MIN_HU = 150.0
+"""Bone not in any vertebra's mask, below L4's centre, is the pelvis (and femoral heads)."""
+
+
+def _pelvis_weight(vol: CTVolume) -> npt.NDArray[np.float32]:
+    """Soft membership of the pelvic bones (hip bones, femoral heads) in the CT.
+
+    Bone (above :data:`PELVIS_MIN_HU` HU, enclosed marrow cavities filled) in components
+    outside every vertebra mask whose centre lies below L4's centre; softened like the
+    vertebra masks (0.5-voxel Gaussian). It moves rigidly with the whole spine.
+    """
+    bone_mu = float(hu_to_mu(np.array([PELVIS_MIN_HU], dtype=np.float32))[0])
+    any_mask = np.zeros(vol.mu.shape, dtype=bool)
+    for m in vol.masks.values():
+        any_mask |= m
+    bone = (vol.mu > bone_mu) & ~any_mask
+    lab, n = ndimage.label(bone)
+    if n == 0:
+        return np.zeros(vol.mu.shape, np.float32)
+    z_l4 = float(np.argwhere(vol.bodies["L4"])[:, 2].mean())
+    zc = ndimage.mean(np.indices(vol.mu.shape)[2], lab, index=np.arange(1, n + 1))
+    sizes = ndimage.sum_labels(bone, lab, index=np.arange(1, n + 1))
+    keep = [i + 1 for i in range(n) if zc[i] < z_l4 and sizes[i] >= 20]
+    pelvis = np.asarray(ndimage.binary_fill_holes(np.isin(lab, keep)))
+    pelvis &= ~any_mask
+    w = np.clip(ndimage.gaussian_filter(pelvis.astype(np.float32), 0.5), 0.0, 1.0)
+    # never more than what the vertebrae left over
+    total = np.zeros(vol.mu.shape, np.float32)
+    for v in vol.weights.values():
+        total += v
+    return np.asarray(np.minimum(w, 1.0 - total), dtype=np.float32)
+
+
 @lru_cache(maxsize=8)
 def _projections(
     view: str, slabs: int, folder: str | None
@@ -152,6 +188,8 @@ def _projections(
     background = vol.mu.copy()
     for e in excess.values():
         background -= e
+    pelvis = _pelvis_weight(vol) * (background - vol.mu_fill)
+    background -= pelvis
     spine = np.argwhere(vol.bodies["L3"])[:, ax].mean()
     mid = float(vol.origin_mm[ax] + spine * vox)
     n = vol.mu.shape[ax]
@@ -172,6 +210,12 @@ def _projections(
         return out
 
     parts: dict[str, list[tuple[F32Image, float]]] = {}
+    idx = np.argwhere(pelvis.any(axis=tuple(i for i in range(3) if i != ax)))[:, 0]
+    if idx.size:
+        lo, hi = max(0, int(idx.min()) - 2), min(n, int(idx.max()) + 3)
+        parts[PELVIS] = split(pelvis, lo, hi, slabs)
+    else:
+        parts[PELVIS] = []
     for name in CT_NAMES:
         idx = np.argwhere(vol.masks[name].any(axis=tuple(i for i in range(3) if i != ax)))[:, 0]
         lo, hi = max(0, int(idx.min()) - 2), min(n, int(idx.max()) + 3)
@@ -232,6 +276,7 @@ def build_ct(
     oblique: bool = False,
 ) -> tuple[Anatomy, list[str]]:
     """CT anatomy for ``view``; returns it and the vertebrae to report (default L1-S1)."""
+    from dynaspine.phantom._motion import motion_table
     from dynaspine.phantom._parametric import check_names, gas_blobs
 
     default = CT_NAMES[1:] if view == "lateral" else CT_NAMES[1:-1]
@@ -273,7 +318,8 @@ def build_ct(
 
     parts_proj, bg_proj, _ = _projections(view, slabs, folder)
     parts: dict[str, Part] = {}
-    for name in CT_NAMES:
+    rigid: list[Layer] = []
+    for name in (*CT_NAMES, PELVIS):
         layers = []
         for img, depth in parts_proj[name]:
             nz = np.argwhere(img > 1e-4)
@@ -296,6 +342,9 @@ def build_ct(
             )
             layer.depth_mm = depth
             layers.append(layer)
+        if name == PELVIS:
+            rigid = layers
+            continue
         parts[name] = Part(name=name, layers=layers, corners=to_px(plane[name]))
     m = _BG_MARGIN
     background = []
@@ -330,6 +379,12 @@ def build_ct(
         description=f"lumbar CT {chosen[0]}-{chosen[-1]}",
     )
     anat.gas = gas_blobs(view, parts, sp, rng, 0.02)
+    anat.rigid_background = rigid
+    cen = np.stack([parts[n].corners.mean(axis=0) for n in CT_NAMES])
+    spacing = float(np.median(np.linalg.norm(np.diff(cen, axis=0), axis=1)))
+    soft = motion_table()["soft_tissue"]
+    anat.follow_sigma_px = float(soft["sigma_spacing"]) * spacing
+    anat.follow_range_px = float(soft["range_mm"]) / sp
     if oblique:
         _attach_oblique(anat, view=view, folder=folder, a0=a0, b0=b0, ac=ac, bc=bc, centre=centre)
     return anat, chosen

@@ -443,6 +443,7 @@ def generate(
                 image=np.full((3, 3), level, np.float32), x0=0.0, y0=0.0, replicate=True
             )
         ]
+        anat.rigid_background = []
     ref_corners = {name: part.corners for name, part in anat.parts.items()}
     if len(ref_corners) < 2:
         raise PhantomError("the phantom needs at least two vertebrae (one level)")

@@ -129,7 +129,7 @@ def add_following_layer(
         dy += wi * (qy - gy)
     mapx = (gx + alpha * dx).astype(np.float32)
     mapy = (gy + alpha * dy).astype(np.float32)
-    warped = cv2.remap(
+    warped = cv2.remap(  # type: ignore[call-overload]
         layer.image,
         mapx,
         mapy,

@@ -73,7 +73,9 @@ class TrackingOptions:
     adaptive_band_pass, fine_smoothing_px, fine_highpass_px, fine_min_expected
         With ``adaptive_band_pass``, the narrower band-pass (``fine_*``) is used when the
         median noise-based expected quality of the templates (Immerkaer noise estimate on
-        the reference frame) is at least ``fine_min_expected``: low-noise radiographs keep
+        the reference frame with a detector-blur model, see
+        :func:`~dynaspine.tracking._template.band_passed_noise_variance`) is at least
+        ``fine_min_expected``: low-noise radiographs keep
         finer detail, noisy fluoroscopy gets the broader default.
     posterior_margin
         Extension of the template towards the posterior elements, as a fraction of the

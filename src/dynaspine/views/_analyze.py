@@ -42,7 +42,8 @@ def analyze_study(
     pixel_spacing_mm
         Pixel spacing where the files give none (or to override them).
     tracking_options
-        :class:`dynaspine.tracking.TrackingOptions`; ``mode="static"`` by default.
+        :class:`dynaspine.tracking.TrackingOptions`; by default the static-film settings of
+        ``views/data/view_rules.json`` (``inference.tracking``).
     progress
         ``progress(stage, done, total)`` with stage ``"scan"`` or ``"measure"``.
 

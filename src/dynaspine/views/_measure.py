@@ -23,7 +23,7 @@ from dynaspine.errors import DynaspineError, InputError
 from dynaspine.landmarks import Landmarks
 from dynaspine.views._cobb import Curve, cobb_between, find_curves, flexibility_index
 from dynaspine.views._facts import StudyViews, View
-from dynaspine.views._infer import infer_positions
+from dynaspine.views._infer import _settings, infer_positions
 from dynaspine.views._rules import Finding
 from dynaspine.views._scan import load_pixels
 
@@ -287,7 +287,7 @@ def track_films(
         calibration_source=cal_source or "user",  # type: ignore[arg-type]
         source=f"{region} {label} films",
     )
-    opts = tracking_options or TrackingOptions(mode="static")
+    opts = tracking_options or TrackingOptions(**_settings()["tracking"])
     tracks = track(study, Landmarks(frame=ref, vertebrae=marks.vertebrae), options=opts)
     corners: dict[str, F64] = {
         n: np.array(tracks.corners[n], dtype=np.float64) for n in tracks.names

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,81 +12,19 @@ from pathlib import Path
 import pytest
 
 from dynaspine.batch import Ledger, query_pacs, run_batch
+from peers import running_orthanc
 
 pytest.importorskip("distributed")
 pytest.importorskip("dicomweb_client")
-
-_PLUGINS = (
-    "/usr/share/orthanc/plugins/libOrthancDicomWeb.so",
-    "/usr/lib/orthanc/libOrthancDicomWeb.so",
-)
-
-
-def _unavailable(reason: str) -> None:
-    message = f"Orthanc is not available: {reason} (apt-get install -y orthanc orthanc-dicomweb)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def orthanc_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """HTTP base URL of an Orthanc with DICOMweb started for these tests (never the system's)."""
-    binary = shutil.which("Orthanc") or (
-        "/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").is_file() else None
-    )
-    plugin = next((p for p in _PLUGINS if Path(p).is_file()), None)
-    if binary is None or plugin is None:
-        _unavailable("no Orthanc executable or DICOMweb plugin")
-    root = tmp_path_factory.mktemp("orthanc-batch")
-    port = _free_port()
-    config = {
-        "Name": "dynaspine-batch-test",
-        "StorageDirectory": str(root / "storage"),
-        "IndexDirectory": str(root / "storage"),
-        "HttpPort": port,
-        "DicomPort": _free_port(),
-        "RemoteAccessAllowed": False,
-        "AuthenticationEnabled": False,
-        "DicomAlwaysAllowEcho": False,
-        "DicomAlwaysAllowStore": False,
-        "SaveJobs": False,
-        "Plugins": [plugin],
-        "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "EnableWado": True},
-    }
-    (root / "orthanc.json").write_text(json.dumps(config))
-    log = (root / "orthanc.log").open("wb")
-    proc = subprocess.Popen(
-        [str(binary), str(root / "orthanc.json")], stdout=log, stderr=subprocess.STDOUT, cwd=root
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                _unavailable(f"Orthanc exited with status {proc.returncode}")
-            try:
-                with urllib.request.urlopen(url + "/system", timeout=5):
-                    break
-            except (urllib.error.URLError, OSError):
-                if time.monotonic() > deadline:
-                    _unavailable("Orthanc did not answer within 30 s")
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with running_orthanc(
+        tmp_path_factory.mktemp("orthanc-batch"), name="dynaspine-batch-test"
+    ) as server:
+        yield server.http_url
 
 
 def _upload_as_new_study(path: Path, url: str) -> str:

@@ -10,9 +10,7 @@ driven by Playwright (never ``playwright install``). Without it the tests fail u
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from peers import free_port, unavailable
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,16 +35,7 @@ CHROMIUM_ARGS = [
 
 
 def _unavailable(reason: str) -> None:
-    message = f"headless Chromium is not available: {reason} (apt-get install -y chromium)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    unavailable(f"headless Chromium is not available: {reason} (apt-get install -y chromium)")
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     store.add_user("coder", role="coder")
     token, coder_token = store.create_token("clinic"), store.create_token("coder")
     app = add_viewer(create_app(settings, store=store))
-    port = _free_port()
+    port = free_port()
     uv = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )

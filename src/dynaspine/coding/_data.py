@@ -7,29 +7,19 @@ Nothing here is read per encounter.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from dynaspine._data import load_json
 from dynaspine.errors import DataError
 
 _PKG = "dynaspine.coding"
 
 
 def _read_json(name: str) -> dict[str, Any]:
-    try:
-        text = resources.files(_PKG).joinpath("data", *name.split("/")).read_text("utf-8")
-        data = json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise DataError(
-            f"bundled coding data file data/{name} cannot be read: {exc}",
-            hint="reinstall dynaspine; the package data is incomplete",
-        ) from exc
-    if not isinstance(data, dict):
-        raise DataError(f"bundled coding data file data/{name} is not a JSON object")
-    return data
+    return load_json(_PKG, f"data/{name}")
 
 
 def read_text(name: str) -> str:

@@ -7,14 +7,13 @@ segmental motion; both carry their sources and effective dates. The code only ev
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from dynaspine._data import load_json
 from dynaspine.errors import DataError
 
 _OPERATORS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
@@ -52,17 +51,7 @@ class Criteria:
 
 
 def _read(name: str) -> dict[str, Any]:
-    try:
-        text = resources.files("dynaspine.motion").joinpath("data", name).read_text("utf-8")
-        doc = json.loads(text)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(
-            f"bundled data file dynaspine/motion/data/{name} is missing or not valid JSON: {exc}",
-            hint="reinstall dynaspine",
-        ) from None
-    if not isinstance(doc, dict):
-        raise DataError(f"dynaspine/motion/data/{name}: expected a JSON object")
-    return doc
+    return load_json("dynaspine.motion", f"data/{name}")
 
 
 @lru_cache(maxsize=1)

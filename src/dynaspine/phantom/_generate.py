@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +13,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from dynaspine.errors import DataError, PhantomError
+from dynaspine._data import load_json
+from dynaspine.errors import PhantomError
 from dynaspine.io._study import Study
 from dynaspine.landmarks import Landmarks
 from dynaspine.phantom._anatomy import Anatomy, FloatArray, Layer
@@ -39,12 +38,7 @@ DEFAULT_PARAMETRIC = ("L1", "L2", "L3", "L4", "L5", "S1")
 @lru_cache(maxsize=1)
 def imaging_table() -> dict[str, Any]:
     """The bundled imaging table (``data/imaging.json``)."""
-    try:
-        text = resources.files("dynaspine.phantom").joinpath("data/imaging.json").read_text("utf-8")
-        table: dict[str, Any] = json.loads(text)
-    except (OSError, json.JSONDecodeError) as exc:  # pragma: no cover - packaging error
-        raise DataError(f"phantom table data/imaging.json is unreadable: {exc}") from None
-    return table
+    return load_json("dynaspine.phantom", "data/imaging.json")
 
 
 @dataclass

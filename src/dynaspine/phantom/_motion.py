@@ -9,18 +9,17 @@ field. Ranges of motion, ICRs and lags come from ``data/motion.json`` (with sour
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from dynaspine._data import load_json
 from dynaspine.anatomy import levels_of
-from dynaspine.errors import DataError, PhantomError
+from dynaspine.errors import PhantomError
 from dynaspine.phantom._geometry import apply, compose, level_angle_deg, rigid, rotation_about
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,12 +40,7 @@ MAX_LEVEL_DEG = 30.0
 @lru_cache(maxsize=1)
 def motion_table() -> dict[str, Any]:
     """The bundled motion table (``data/motion.json``)."""
-    try:
-        text = resources.files("dynaspine.phantom").joinpath("data/motion.json").read_text("utf-8")
-        table: dict[str, Any] = json.loads(text)
-    except (OSError, json.JSONDecodeError) as exc:  # pragma: no cover - packaging error
-        raise DataError(f"phantom motion table data/motion.json is unreadable: {exc}") from None
-    return table
+    return load_json("dynaspine.phantom", "data/motion.json")
 
 
 @dataclass(frozen=True)

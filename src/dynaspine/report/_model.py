@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dynaspine._data import load_json
 from dynaspine.errors import ReportError
 from dynaspine.report._inputs import Patient, SourceImages
 
@@ -19,14 +18,7 @@ if TYPE_CHECKING:
 @cache
 def load_table(name: str) -> dict[str, Any]:
     """A bundled data file of the report package (``data/NAME``)."""
-    try:
-        text = resources.files("dynaspine.report").joinpath("data", name).read_text("utf-8")
-        doc = json.loads(text)
-    except (OSError, json.JSONDecodeError) as exc:  # pragma: no cover - packaging error
-        from dynaspine.errors import DataError
-
-        raise DataError(f"report data file {name} is missing or malformed: {exc}") from None
-    return dict(doc)
+    return load_json("dynaspine.report", f"data/{name}")
 
 
 @dataclass

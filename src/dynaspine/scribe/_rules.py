@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from dynaspine._data import load_json
 from dynaspine.errors import DataError
 
 __all__ = ["Concept", "concept_by_id", "concepts", "load_table"]
@@ -22,15 +21,8 @@ def load_table(name: str) -> dict[str, Any]:
     DataError
         When the file is missing or is not valid JSON.
     """
-    try:
-        text = resources.files("dynaspine.scribe").joinpath("data", name).read_text("utf-8")
-        table = json.loads(text)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(
-            f"scribe data file data/{name} is missing or malformed ({exc})",
-            hint="reinstall dynaspine; the package data must ship with it",
-        ) from exc
-    if not isinstance(table, dict) or "source" not in table:
+    table = load_json("dynaspine.scribe", f"data/{name}")
+    if "source" not in table:
         raise DataError(f"scribe data file data/{name} has no 'source' field")
     return table
 

@@ -10,13 +10,12 @@ value stays ``"unknown"`` (for the image or the user to decide).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from dynaspine._data import load_json
 from dynaspine.errors import DataError
 from dynaspine.views._scan import Code, ImageInfo
 
@@ -100,16 +99,7 @@ class Rules:
 
 
 def _load_json(name: str) -> dict[str, Any]:
-    try:
-        text = resources.files("dynaspine.views").joinpath("data", name).read_text("utf-8")
-        doc = json.loads(text)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(
-            f"bundled rules file dynaspine/views/data/{name} is unreadable: {exc}"
-        ) from None
-    if not isinstance(doc, dict):
-        raise DataError(f"bundled rules file dynaspine/views/data/{name} is not a JSON object")
-    return doc
+    return load_json("dynaspine.views", f"data/{name}")
 
 
 def _keywords(items: list[dict[str, Any]], key: str) -> tuple[_Keyword, ...]:

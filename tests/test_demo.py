@@ -31,3 +31,19 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
         assert db.execute("select count(*) from coding_results").fetchone()[0] == 1
     # Every level the phantom moved was measured and compared with its truth.
     assert len(summary["levels"]) == len(result["levels"])
+
+
+def test_demo_unwritable_output_is_a_clear_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    out = subprocess.run(
+        [sys.executable, "-m", "dynaspine", "demo", "--out", str(blocker / "demo"), "-q"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2
+    assert "cannot create the demo output folder" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from dynaspine._cli._common import console, progress_bar
+from dynaspine.errors import InputError
 
 DICTATION = """\
 INDICATION: 58-year-old with mechanical low back pain. Evaluate for segmental instability
@@ -49,7 +50,13 @@ def run_demo(
     from dynaspine.scribe import read_note
     from dynaspine.store import open_store
 
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"cannot create the demo output folder {out}: {exc.strerror}",
+            hint="give a writable folder with --out",
+        ) from None
     date_of_service = "2025-06-02"
 
     with progress_bar("phantom: rendering the CT cine", enabled=not quiet) as cb:

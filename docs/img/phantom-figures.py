@@ -1,7 +1,11 @@
-"""Regenerate the phantom pictures in docs/img (``python docs/img/phantom-figures.py``)."""
+"""Regenerate the phantom pictures in docs/img (``python docs/img/phantom-figures.py [bone]``).
+
+With ``bone`` only the bone-model comparison (phantom-bone.png) is redrawn.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -58,5 +62,37 @@ def main() -> None:
                 "parametric C2-T1 flexion", "CT, cone beam x1.3"], HERE / "phantom-more.png")
 
 
+def bone() -> None:
+    """The 3 mm CT bone and the sharp bone model, whole film and L3 with its true corners."""
+    films = {
+        m: generate(anatomy="ct", view="lateral", program="static", positions=["neutral"],
+                    dose="radiograph", seed=1, bone_model=m)
+        for m in ("ct", "sharp")
+    }
+    fig, axes = plt.subplots(1, 4, figsize=(14.4, 4.0), dpi=110)
+    for i, (m, s) in enumerate(films.items()):
+        img = s.frames[0]
+        axes[i].imshow(img, cmap="gray", vmin=0, vmax=4095, interpolation="bilinear")
+        axes[i].set_title(f"bone_model={m!r}", fontsize=9)
+        c = s.true_landmarks.vertebrae["L3"]
+        x0, y0 = (c.mean(axis=0) - 50).astype(int)
+        ax = axes[2 + i]
+        ax.imshow(img[y0:y0 + 100, x0:x0 + 100], cmap="gray", interpolation="nearest",
+                  extent=(x0 - 0.5, x0 + 99.5, y0 + 99.5, y0 - 0.5))
+        q = np.vstack([c, c[:1]])
+        ax.plot(*q.T, "-", color="#ff5050", lw=0.6)
+        ax.plot(*c.T, "o", color="#ffd000", ms=3)
+        ax.set_title(f"L3 and its true corners, {m!r} (50 x 50 mm)", fontsize=9)
+    for ax in axes:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(HERE / "phantom-bone.png", facecolor="white")
+    plt.close(fig)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["bone"]:
+        bone()
+    else:
+        main()
+        bone()

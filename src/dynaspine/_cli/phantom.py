@@ -15,6 +15,7 @@ _CHOICES = {
     "program": ("flexion-extension", "lateral-bending", "static"),
     "dose": ("fluoro", "radiograph", "none"),
     "geometry": ("parallel", "cone"),
+    "bone": ("ct", "sharp"),
 }
 
 
@@ -90,6 +91,12 @@ def register(app: typer.Typer) -> None:
             "--ct-dir",
             help="Another CT folder (ct.nii.gz + TotalSegmentator masks); default: bundled.",
         ),
+        bone: str = typer.Option(
+            "ct",
+            "--bone",
+            help="CT only: ct (the CT's 3 mm bone) or sharp (super-resolved bone with a "
+            "cortical shell, docs/phantom.md).",
+        ),
         seed: int = typer.Option(0, "--seed", help="Random seed (drift, gas, noise, clicks)."),
         fps: float | None = typer.Option(None, "--fps", help="Cine frame rate (default 15)."),
         cycle: float | None = typer.Option(
@@ -127,6 +134,7 @@ def register(app: typer.Typer) -> None:
                 cycle_s=cycle,
                 axial_coupling=axial_coupling,
                 ct_dir=ct_dir,
+                bone_model=_choice("bone", bone),  # type: ignore[arg-type]
                 progress=cb,
             )
         with progress_bar("writing DICOM", enabled=not quiet) as cb:

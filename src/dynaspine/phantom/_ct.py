@@ -30,24 +30,44 @@ _BG_MARGIN = 64
 _AXIS = {"lateral": 0, "ap": 1}  # projection axis of the RAS voxel grid
 
 
-@lru_cache(maxsize=4)
-def _plane_corners(view: str, folder: str | None) -> dict[str, FloatArray]:
-    """Body corners of every part in plane mm (a: anterior or patient-right, b: superior)."""
+def _body_points(
+    view: str, body: npt.NDArray[np.bool_], folder: str | None, fine: int
+) -> FloatArray:
+    """Plane-mm points inside the projected silhouette of a body mask.
+
+    ``fine`` = 0: the voxel faces (level 0.5 of the bilinear occupancy); ``fine`` > 0: the
+    smooth surface of the sharp bone model (:func:`._ct_bone.fine_silhouette`), so the
+    corners sit on the edges that model renders.
+    """
     vol = load_ct(folder)
     ax = _AXIS[view]
-    other = 1 - ax  # the in-plane horizontal voxel axis (y for lateral, x for AP)
+    other = 1 - ax
     a0 = float(vol.origin_mm[other])
     b0 = float(vol.origin_mm[2])
+    if fine:
+        from dynaspine.phantom._ct_bone import fine_silhouette
+
+        return fine_silhouette(body, ax=ax, f=fine, folder=folder)
+    return silhouette_points(body.any(axis=ax), a0, b0, vol.voxel_mm)
+
+
+@lru_cache(maxsize=8)
+def _plane_corners(view: str, folder: str | None, fine: int = 0) -> dict[str, FloatArray]:
+    """Body corners of every part in plane mm (a: anterior or patient-right, b: superior).
+
+    ``fine`` > 0 fits them to the sharp bone model's smooth body surface (see
+    :func:`_body_points`), 0 to the CT mask's voxel faces.
+    """
+    vol = load_ct(folder)
     out: dict[str, FloatArray] = {}
     for name in ("T12", "L1", "L2", "L3", "L4", "L5"):
         body = vol.bodies[name]
         if view == "ap":
             body = _anterior_part(body)
-        occ = body.any(axis=ax)
-        out[name] = fit_corners(silhouette_points(occ, a0, b0, vol.voxel_mm))
+        out[name] = fit_corners(_body_points(view, body, folder, fine))
     out["T12"] = _extrapolate_superior(out["T12"], out["L1"])
     if view == "lateral":
-        out["S1"] = _s1_corners(view, out["L5"], a0, b0, folder)
+        out["S1"] = _s1_corners(view, out["L5"], folder, fine)
     else:
         # on AP views S1 is seen end-on through the pelvis: nominal corners one L5 body
         # height below L5 (it moves with the chain but is not reported)
@@ -81,7 +101,7 @@ def _extrapolate_superior(t12: FloatArray, l1: FloatArray) -> FloatArray:
     return out
 
 
-def _s1_corners(view: str, l5: FloatArray, a0: float, b0: float, folder: str | None) -> FloatArray:
+def _s1_corners(view: str, l5: FloatArray, folder: str | None, fine: int = 0) -> FloatArray:
     """S1 corners (lateral): superior endplate from the sacrum mask, inferior ones nominal.
 
     The S1 body is fused with S2, so its inferior corners are placed one L5 body height
@@ -91,10 +111,7 @@ def _s1_corners(view: str, l5: FloatArray, a0: float, b0: float, folder: str | N
     points is the endplate, its ends the most anterior and posterior sacral points within
     3 mm of the line.
     """
-    vol = load_ct(folder)
-    ax = _AXIS[view]
-    occ = vol.bodies["S1"].any(axis=ax)
-    pts = silhouette_points(occ, a0, b0, vol.voxel_mm)
+    pts = _body_points(view, load_ct(folder).bodies["S1"], folder, fine)
     axis = 0.5 * ((l5[0] - l5[1]) + (l5[3] - l5[2]))
     axis /= np.linalg.norm(axis)
     up = np.array([-axis[1], axis[0]])
@@ -171,23 +188,38 @@ def _pelvis_weight(vol: CTVolume) -> npt.NDArray[np.float32]:
     return np.asarray(np.minimum(w, 1.0 - total), dtype=np.float32)
 
 
+PartImage = tuple[F32Image, float, float, float, float]
+"""A part's line integrals: ``(image, depth_mm, a0_mm, b0_mm, voxel_mm)``, ``image[i, j]``
+at plane position ``(a0 + voxel i, b0 + voxel j)``."""
+
+
 @lru_cache(maxsize=8)
 def _projections(
-    view: str, slabs: int, folder: str | None
-) -> tuple[dict[str, list[tuple[F32Image, float]]], list[tuple[F32Image, float]], FloatArray]:
-    """Coarse line integrals (a, b) per part and for the background, split into depth slabs.
+    view: str, slabs: int, folder: str | None, fine: int = 0
+) -> tuple[dict[str, list[PartImage]], list[tuple[F32Image, float]], FloatArray]:
+    """Line integrals (a, b) per part and for the background, split into depth slabs.
 
-    Returns ``(parts, background, mid)``: each entry a list of ``(image, depth_mm)`` with
-    depth measured from the spine's mid-plane towards the X-ray source, and the RAS
-    coordinate of that mid-plane along the projection axis.
+    Returns ``(parts, background, mid)``: each entry a list of images with depth measured
+    from the spine's mid-plane towards the X-ray source, and the RAS coordinate of that
+    mid-plane along the projection axis. ``fine`` > 0: the vertebrae follow the sharp bone
+    model (:mod:`._ct_bone`) on CT voxels split ``fine`` times per axis, and the background
+    holds soft tissue where their blurred bone was; 0: the CT's own 3 mm bone.
     """
     vol = load_ct(folder)
     ax = _AXIS[view]
     vox = vol.voxel_mm
+    other = 1 - ax
+    a0 = float(vol.origin_mm[other])
+    b0 = float(vol.origin_mm[2])
     excess = {k: w * (vol.mu - vol.mu_fill) for k, w in vol.weights.items()}
-    background = vol.mu.copy()
-    for e in excess.values():
-        background -= e
+    if fine:
+        from dynaspine.phantom._ct_bone import sharp_volume
+
+        background = sharp_volume(folder).background.copy()
+    else:
+        background = vol.mu.copy()
+        for e in excess.values():
+            background -= e
     pelvis = _pelvis_weight(vol) * (background - vol.mu_fill)
     background -= pelvis
     spine = np.argwhere(vol.bodies["L3"])[:, ax].mean()
@@ -209,17 +241,36 @@ def _projections(
             out.append((img.astype(np.float32), float(depth[s0:s1].mean())))
         return out
 
-    parts: dict[str, list[tuple[F32Image, float]]] = {}
+    def coarse(items: list[tuple[F32Image, float]]) -> list[PartImage]:
+        return [(img, d, a0, b0, vox) for img, d in items]
+
+    parts: dict[str, list[PartImage]] = {}
     idx = np.argwhere(pelvis.any(axis=tuple(i for i in range(3) if i != ax)))[:, 0]
     if idx.size:
         lo, hi = max(0, int(idx.min()) - 2), min(n, int(idx.max()) + 3)
-        parts[PELVIS] = split(pelvis, lo, hi, slabs)
+        parts[PELVIS] = coarse(split(pelvis, lo, hi, slabs))
     else:
         parts[PELVIS] = []
     for name in CT_NAMES:
         idx = np.argwhere(vol.masks[name].any(axis=tuple(i for i in range(3) if i != ax)))[:, 0]
         lo, hi = max(0, int(idx.min()) - 2), min(n, int(idx.max()) + 3)
-        parts[name] = split(excess[name], lo, hi, slabs)
+        if not fine:
+            parts[name] = coarse(split(excess[name], lo, hi, slabs))
+            continue
+        from dynaspine.phantom._ct_bone import project_part
+
+        edges = np.linspace(lo, hi, slabs + 1).round().astype(int).tolist()
+        fine_imgs, _scale = project_part(name, ax=ax, f=fine, slab_edges=edges, folder=folder)
+        parts[name] = [
+            (
+                img,
+                float(vol.origin_mm[ax] + d_idx * vox - mid),
+                a0 + ia * vox,
+                b0 + ib * vox,
+                vox / fine,
+            )
+            for img, d_idx, ia, ib in fine_imgs
+        ]
     bg = split(background, 0, n, 1 if slabs == 1 else 2 * slabs)
     return parts, bg, np.array([mid])
 
@@ -274,8 +325,13 @@ def build_ct(
     slabs: int = 1,
     folder: str | None = None,
     oblique: bool = False,
+    bone_model: str = "ct",
 ) -> tuple[Anatomy, list[str]]:
-    """CT anatomy for ``view``; returns it and the vertebrae to report (default L1-S1)."""
+    """CT anatomy for ``view``; returns it and the vertebrae to report (default L1-S1).
+
+    ``bone_model="sharp"`` renders the vertebrae with the super-resolved bone model of
+    :mod:`._ct_bone` instead of the CT's 3 mm bone (not with ``oblique``).
+    """
     from dynaspine.phantom._motion import motion_table
     from dynaspine.phantom._parametric import check_names, gas_blobs
 
@@ -298,7 +354,19 @@ def build_ct(
     other = 1 - ax
     a0 = float(vol.origin_mm[other])
     b0 = float(vol.origin_mm[2])
-    plane = _plane_corners(view, folder)
+    fine = 0
+    if bone_model == "sharp":
+        from dynaspine.phantom._ct_bone import fine_factor
+
+        if oblique:
+            raise PhantomError(
+                "bone_model='sharp' cannot be combined with axial_coupling",
+                hint="axially rotated vertebrae are re-projected from the 3 mm CT; use "
+                "bone_model='ct' with axial_coupling",
+            )
+        fine = fine_factor(vox, pixel_spacing_mm)
+    # corners on the finest grid, so they do not depend on the output pixel spacing
+    plane = _plane_corners(view, folder, fine_factor(vox, 0.0) if fine else 0)
     rows, cols = shape
     sp = pixel_spacing_mm
     centre = np.array([(cols - 1) / 2.0, (rows - 1) / 2.0])
@@ -316,19 +384,20 @@ def build_ct(
             [centre[0] - (p[..., 0] - ac) / sp, centre[1] - (p[..., 1] - bc) / sp], axis=-1
         )
 
-    parts_proj, bg_proj, _ = _projections(view, slabs, folder)
+    parts_proj, bg_proj, _ = _projections(view, slabs, folder, fine)
     parts: dict[str, Part] = {}
     rigid: list[Layer] = []
     for name in (*CT_NAMES, PELVIS):
         layers = []
-        for img, depth in parts_proj[name]:
+        for img, depth, ia0, ib0, ivox in parts_proj[name]:
             nz = np.argwhere(img > 1e-4)
             if nz.size == 0:
                 continue
-            lo = nz.min(axis=0) - 2
-            hi = nz.max(axis=0) + 2
-            pa = np.array([a0 + lo[0] * vox, a0 + hi[0] * vox])
-            pb = np.array([b0 + lo[1] * vox, b0 + hi[1] * vox])
+            margin = 2 * math.ceil(vox / ivox)
+            lo = nz.min(axis=0) - margin
+            hi = nz.max(axis=0) + margin
+            pa = np.array([ia0 + lo[0] * ivox, ia0 + hi[0] * ivox])
+            pb = np.array([ib0 + lo[1] * ivox, ib0 + hi[1] * ivox])
             xs = centre[0] - (pa - ac) / sp
             ys = centre[1] - (pb - bc) / sp
             box = (
@@ -338,7 +407,7 @@ def build_ct(
                 math.ceil(ys.max()) + 1,
             )
             layer = _resample(
-                img, voxel=vox, a0=a0, b0=b0, ac=ac, bc=bc, sp=sp, centre=centre, box=box
+                img, voxel=ivox, a0=ia0, b0=ib0, ac=ac, bc=bc, sp=sp, centre=centre, box=box
             )
             layer.depth_mm = depth
             layers.append(layer)

@@ -31,6 +31,7 @@ from dynaspine.phantom._truth import Truth
 Anatomy_ = Literal["ct", "parametric"]
 Geometry = Literal["parallel", "cone"]
 Dose = Literal["fluoro", "radiograph", "none"]
+BoneModel = Literal["ct", "sharp"]
 
 DEFAULT_PARAMETRIC = ("L1", "L2", "L3", "L4", "L5", "S1")
 
@@ -262,6 +263,7 @@ def generate(
     texture: float = 0.15,
     axial_coupling: float = 0.0,
     ct_dir: str | Path | None = None,
+    bone_model: BoneModel = "ct",
     progress: ProgressCallback | None = None,
 ) -> PhantomStudy:
     """Generate a phantom study with exactly known motion of every vertebra.
@@ -332,6 +334,15 @@ def generate(
         A folder with another CT (``ct.nii.gz``) and masks named like the bundled ones
         (TotalSegmentator's ``vertebrae_L1.nii.gz`` ... ``sacrum.nii.gz``), axis-aligned RAS
         with isotropic voxels; default: the bundled CT.
+    bone_model
+        CT only: ``"ct"`` (default) projects the CT's own bone, whose 3 mm voxels blur
+        every edge over about 3 mm; ``"sharp"`` super-resolves each vertebra's mask to a
+        0.5 mm grid (smoothed signed distance, cubic B-splines) and models its bone as a
+        0.35 mm cortical shell of compact bone around the CT's own cancellous attenuation,
+        conserving each vertebra's total attenuation (``phantom/data/bone.json``, sources
+        there; see docs/phantom.md). The motion is the same for both (same seed); the
+        reference corners are fitted to each model's own body surface (they differ by
+        up to about 2 mm on lateral views, 4 mm on AP views).
     progress
         ``progress(done, total)`` callback.
     """
@@ -368,6 +379,21 @@ def generate(
         raise PhantomError(f"unknown geometry {geometry!r}", hint="use 'parallel' or 'cone'")
     if anatomy not in ("ct", "parametric"):
         raise PhantomError(f"unknown anatomy {anatomy!r}", hint="use 'ct' or 'parametric'")
+    from dynaspine.phantom._ct_bone import check_bone_model
+
+    check_bone_model(bone_model)
+    if bone_model != "ct" and anatomy != "ct":
+        raise PhantomError(
+            f"bone_model={bone_model!r} needs anatomy='ct'",
+            hint="the parametric phantom has its own analytic cortical shell; leave "
+            "bone_model at 'ct' for it",
+        )
+    if bone_model != "ct" and axial_coupling:
+        raise PhantomError(
+            "bone_model='sharp' cannot be combined with axial_coupling",
+            hint="axially rotated vertebrae are re-projected from the 3 mm CT; use "
+            "bone_model='ct' with axial_coupling",
+        )
     table = imaging_table()
     if isinstance(dose, str):
         if dose not in ("fluoro", "radiograph", "none"):
@@ -416,6 +442,7 @@ def generate(
             slabs=int(cone["slabs"]) if geometry == "cone" else 1,
             folder=None if ct_dir is None else str(Path(ct_dir).resolve()),
             oblique=bool(axial_coupling),
+            bone_model=bone_model,
         )
     if texture > 0:
         add_texture(anat, amplitude=texture, rng=np.random.default_rng([seed, 7]))
@@ -560,6 +587,7 @@ def generate(
         metadata={
             "seed": seed,
             "anatomy": anatomy,
+            "bone_model": bone_model,
             "blur_fwhm_mm": blur,
             "levels": [
                 {

@@ -3,7 +3,14 @@
 Usage::
 
     python benchmarks/bench_tracking.py [--seeds 2] [--static-seeds 5] [--only SUBSTRING]
-                                        [--anatomy parametric|ct|both]
+                                        [--anatomy parametric|ct|both] [--bone ct|sharp]
+                                        [--set KEY=VALUE ...] [--baseline KEY=VALUE ...]
+
+``--set`` overrides a :class:`dynaspine.tracking.TrackingOptions` field (e.g.
+``--set template_refinement=false``); ``--baseline KEY=VALUE`` (repeatable) also tracks
+every case with those overrides on the same phantom instances and prints that row first,
+marked "(baseline)": a before/after comparison that changes to the phantom code between two
+runs cannot disturb.
 
 Each row is one condition (phantom settings), pooled over seeds. Columns:
 
@@ -32,7 +39,7 @@ import numpy as np
 
 from dynaspine.motion import kinematics
 from dynaspine.phantom import generate
-from dynaspine.tracking import Tracks, track
+from dynaspine.tracking import TrackingOptions, Tracks, track
 
 WRONG_MM = 2.0
 
@@ -106,13 +113,23 @@ def _ivr_errors(tr: Tracks, ph: Any, ref: int) -> list[float]:
     return out
 
 
-def run_case(case: Case, seeds: int, pool: Pool) -> None:
+def run_case(
+    case: Case,
+    seeds: int,
+    pool: Pool,
+    options: TrackingOptions | None = None,
+    phantoms: dict[int, Any] | None = None,
+) -> None:
     for seed in range(seeds):
-        ph = generate(**case.kw, seed=seed)
+        ph = phantoms.get(seed) if phantoms is not None else None
+        if ph is None:
+            ph = generate(**case.kw, seed=seed)
+            if phantoms is not None:
+                phantoms[seed] = ph
         study = ph.to_study()
         ref = ph.landmarks.frame
         t0 = time.perf_counter()
-        tr = track(study, ph.true_landmarks)
+        tr = track(study, ph.true_landmarks, options=options)
         pool.seconds.append(time.perf_counter() - t0)
         spacing = float(np.mean(ph.pixel_spacing_mm))
         for nm in tr.names:
@@ -134,7 +151,7 @@ def run_case(case: Case, seeds: int, pool: Pool) -> None:
             pool.rot += list((a_got - a_true)[both])
         pool.ivr += _ivr_errors(tr, ph, ref)
         if case.kw.get("click_noise_px", 0.0) > 0:
-            trc = track(study, ph.landmarks)
+            trc = track(study, ph.landmarks, options=options)
             pool.ivr_click += _ivr_errors(trc, ph, ref)
             for nm in trc.names:
                 truth = ph.truth.corners[nm]
@@ -155,7 +172,12 @@ def main() -> None:
     ap.add_argument("--static-seeds", type=int, default=5)
     ap.add_argument("--only", default="")
     ap.add_argument("--anatomy", choices=["parametric", "ct", "both"], default="parametric")
+    ap.add_argument("--bone", choices=["ct", "sharp"], default="ct", help="CT bone_model")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--baseline", action="append", default=[], metavar="KEY=VALUE")
     args = ap.parse_args()
+    options = _options(args.set)
+    baseline = _options(args.baseline)
     anatomies = ["parametric", "ct"] if args.anatomy == "both" else [args.anatomy]
     print(
         "| anatomy | condition | seeds | found | wrong | corner mm | rot deg | IVR deg | "
@@ -166,24 +188,50 @@ def main() -> None:
         for case in cases(anatomy):
             if args.only and args.only not in case.name:
                 continue
+            if anatomy == "ct" and args.bone != "ct":
+                case.kw["bone_model"] = args.bone
             seeds = args.static_seeds if case.static else args.seeds
-            pool = Pool()
+            phantoms: dict[int, Any] = {}
+            runs = [(" (baseline)", baseline)] if baseline is not None else []
+            for label, opts in [*runs, ("", options)]:
+                pool = Pool()
+                try:
+                    run_case(case, seeds, pool, opts, phantoms)
+                except Exception as exc:  # a phantom variant that is not available
+                    print(f"| {anatomy} | {case.name} | - | not run: {type(exc).__name__}: {exc} |")
+                    break
+                _row(f"{case.name}{label}", anatomy, seeds, pool)
+
+
+def _options(items: list[str]) -> TrackingOptions | None:
+    """TrackingOptions with ``KEY=VALUE`` overrides (``None`` when there are none)."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, _, text = item.partition("=")
+        value: Any = text
+        if text.lower() in ("true", "false"):
+            value = text.lower() == "true"
+        else:
             try:
-                run_case(case, seeds, pool)
-            except Exception as exc:  # a phantom variant that is not available
-                print(f"| {anatomy} | {case.name} | - | not run: {type(exc).__name__}: {exc} |")
-                continue
-            found = sum(pool.found) / max(pool.pairs, 1)
-            click = rms(pool.ivr_click)
-            cclick = rms(pool.corner_click)
-            print(
-                f"| {anatomy} | {case.name} | {seeds} | {found:.3f} | {pool.wrong} | "
-                f"{rms(pool.corner):.3f} | {rms(pool.rot):.3f} | {rms(pool.ivr):.3f} | "
-                f"{'-' if math.isnan(click) else f'{click:.3f}'} | "
-                f"{'-' if math.isnan(cclick) else f'{cclick:.3f}'} | "
-                f"{np.mean(pool.seconds):.2f} |",
-                flush=True,
-            )
+                value = float(text) if any(c in text for c in ".e") else int(text)
+            except ValueError:
+                pass
+        overrides[key] = value
+    return TrackingOptions(**overrides) if overrides else None
+
+
+def _row(name: str, anatomy: str, seeds: int, pool: Pool) -> None:
+    found = sum(pool.found) / max(pool.pairs, 1)
+    click = rms(pool.ivr_click)
+    cclick = rms(pool.corner_click)
+    print(
+        f"| {anatomy} | {name} | {seeds} | {found:.3f} | {pool.wrong} | "
+        f"{rms(pool.corner):.3f} | {rms(pool.rot):.3f} | {rms(pool.ivr):.3f} | "
+        f"{'-' if math.isnan(click) else f'{click:.3f}'} | "
+        f"{'-' if math.isnan(cclick) else f'{cclick:.3f}'} | "
+        f"{np.mean(pool.seconds):.2f} |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

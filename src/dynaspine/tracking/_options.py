@@ -97,6 +97,20 @@ class TrackingOptions:
         Number of coarse-search candidates refined by registration.
     static_max_frames
         See ``mode``.
+    template_refinement, refine_max_expected
+        Cine only. With ``template_refinement``, when the median noise-based expected quality of the
+        templates is below ``refine_max_expected`` (noise-limited images, e.g. fluoroscopy
+        of low-contrast bodies), the found frames are warped back to the reference pose and
+        averaged into a low-noise template, and every found pose is registered again against
+        it (leave-one-out; ``docs/tracking.md``). Costs a second registration pass.
+    refine_anchor
+        How the mean template is tied to the reference frame (0..1): 0 takes its coordinates
+        as the reference frame's, 1 registers the reference frame against it and composes
+        every pose with the inverse; values between interpolate. The reference pose stays
+        the identity either way.
+    refine_max_change_mm
+        A refined pose moving any template corner more than this from its first-pass pose
+        is rejected (the first-pass pose is kept).
     threads
         Worker threads registering vertebrae in parallel (1 = no threads).
     """
@@ -127,6 +141,10 @@ class TrackingOptions:
     search_template_px: int = _d("search.search_template_px")
     candidates: int = _d("search.candidates")
     static_max_frames: int = _d("search.static_max_frames")
+    template_refinement: bool = _d("refinement.enabled")
+    refine_max_expected: float = _d("refinement.max_expected")
+    refine_anchor: float = _d("refinement.anchor")
+    refine_max_change_mm: float = _d("refinement.max_change_mm")
     threads: int = 1
 
     def __post_init__(self) -> None:
@@ -158,6 +176,9 @@ class TrackingOptions:
             "search_template_px": self.search_template_px >= 8,
             "candidates": self.candidates >= 1,
             "static_max_frames": self.static_max_frames >= 0,
+            "refine_max_expected": 0.0 <= self.refine_max_expected <= 1.0,
+            "refine_anchor": 0.0 <= self.refine_anchor <= 1.0,
+            "refine_max_change_mm": self.refine_max_change_mm > 0.0,
             "threads": self.threads >= 1,
         }
         bad = [name for name, ok in checks.items() if not ok]

@@ -14,6 +14,7 @@ from dynaspine.errors import InputError, TrackingLost
 from dynaspine.io import Study
 from dynaspine.landmarks import Landmarks
 from dynaspine.tracking._options import TrackingOptions
+from dynaspine.tracking._refine import PatchStack, back_warped_patch, partial_pose, within
 from dynaspine.tracking._register import Registration, register
 from dynaspine.tracking._search import global_search
 from dynaspine.tracking._template import (
@@ -46,7 +47,8 @@ class Tracks:
         ``[[cos t, -sin t, tx], [sin t, cos t, ty]]`` in pixels; NaN where not found.
     quality
         name -> ``(n_frames,)`` registration quality in [0, 1] (masked normalised
-        cross-correlation of the smoothed template and frame); 0 where nothing was found.
+        cross-correlation of the band-passed template and frame; the template is the mean
+        template where template refinement ran); 0 where nothing was found.
     found
         name -> ``(n_frames,)`` whether the vertebra was found (quality at or above the
         threshold, enough of it in the image).
@@ -151,8 +153,10 @@ class _Tracker:
         self.o = opts
         self.px_per_mm = 1.0 / spacing_mm
 
-    def refine(self, pyr: FramePyramid, name: str, m0: F64, start: int) -> Registration:
-        tm = self.t[name]
+    def refine(
+        self, pyr: FramePyramid, name: str | VertebraTemplate, m0: F64, start: int
+    ) -> Registration:
+        tm = self.t[name] if isinstance(name, str) else name
         return register(
             pyr,
             tm,
@@ -253,7 +257,10 @@ def track(
     NCC translation search) are tried. Static films (``mode="static"``, or few frames): the
     global search runs on every frame, caudal vertebrae first, each guiding its cranial
     neighbour. A vertebra whose best pose has a quality below the threshold, or too little of
-    it inside the image, is not found in that frame: NaN corners and transform.
+    it inside the image, is not found in that frame: NaN corners and transform. Cines with
+    noise-limited templates get a second pass against a low-noise mean template of the
+    tracked frames, anchored to the reference frame (``template_refinement``,
+    ``docs/tracking.md``).
 
     Parameters
     ----------
@@ -300,6 +307,7 @@ def track(
         bands.insert(0, (opts.fine_smoothing_px, opts.fine_highpass_px))
     templates: dict[str, VertebraTemplate] = {}
     sigma, highpass = bands[-1]
+    expected = 1.0
     for sigma, highpass in bands:
         templates = _build_templates(frames[ref], landmarks, opts, spacing, sigma, highpass)
         expected = float(
@@ -312,8 +320,22 @@ def track(
     # independent noise of the same level): the yardstick before a vertebra has a history.
     prior = {nm: tm.levels[tm.finest].expected_quality for nm, tm in templates.items()}
     static = opts.mode == "static" or (opts.mode == "auto" and n <= opts.static_max_frames)
+    # Cine with noise-limited templates (low expected quality): refined after the first pass
+    # (static films: three frames in different positions gained nothing, docs/tracking.md).
+    refine = (
+        opts.template_refinement and not static and n >= 3 and expected < opts.refine_max_expected
+    )
+    stacks = {nm: PatchStack() for nm in names} if refine else {}
+    total = 2 * n if refine else n
+    if refine:
+        ref_pyr = FramePyramid(frames[ref], sigma=sigma, highpass=highpass)
+        for nm in names:
+            patch = back_warped_patch(ref_pyr, templates[nm], np.eye(3))
+            if patch is not None:
+                stacks[nm].add(ref, patch)
     tracker = _Tracker(templates, opts, spacing)
     mats: dict[str, F64] = {nm: np.full((n, 3, 3), np.nan) for nm in names}
+    cands: dict[str, F64] = {nm: np.full((n, 3, 3), np.nan) for nm in names}
     quality: dict[str, npt.NDArray[np.float64]] = {nm: np.zeros(n) for nm in names}
     found: dict[str, npt.NDArray[np.bool_]] = {nm: np.zeros(n, dtype=bool) for nm in names}
     for nm in names:
@@ -324,7 +346,7 @@ def track(
     order = [*range(ref + 1, n), *range(ref - 1, -1, -1)]
     done = 1
     if progress:
-        progress(done, n)
+        progress(done, total)
     pool = ThreadPoolExecutor(max_workers=opts.threads) if opts.threads > 1 and not static else None
     try:
         states = {nm: _State(last=np.eye(3)) for nm in names}
@@ -349,15 +371,32 @@ def track(
                     prev_q = states[nm].typical
                     typical = r.quality if prev_q <= 0 else 0.7 * prev_q + 0.3 * r.quality
                     states[nm] = _State(last=r.matrix, before=states[nm].last, typical=typical)
+                    if refine:
+                        patch = back_warped_patch(pyr, templates[nm], r.matrix)
+                        if patch is not None:
+                            stacks[nm].add(k, patch)
                 else:
+                    if refine and r is not None and not r.conflict:
+                        cands[nm][k] = r.matrix  # may be found against the refined template
                     # keep the last good pose for the prediction; no velocity across a gap
                     states[nm] = _State(last=states[nm].last, typical=states[nm].typical)
             done += 1
             if progress:
-                progress(done, n)
+                progress(done, total)
     finally:
         if pool is not None:
             pool.shutdown()
+    if refine:
+        _refine_pass(
+            frames,
+            stacks,
+            (mats, cands),
+            (quality, found),
+            tracker,
+            (sigma, highpass),
+            ref,
+            progress,
+        )
 
     corners_out: dict[str, npt.NDArray[np.float64]] = {}
     transforms: dict[str, npt.NDArray[np.float64]] = {}
@@ -370,6 +409,11 @@ def track(
         f"mode: {'static films (global search on every frame)' if static else 'cine'}",
         f"band-pass: smoothing sigma {sigma:g} px, high-pass sigma {highpass:g} px",
     ]
+    if refine:
+        notes.append(
+            f"template refinement: noise-limited templates (median expected quality "
+            f"{expected:.2f}); poses re-registered against the mean of the tracked frames"
+        )
     for nm in names:
         missing = np.flatnonzero(~found[nm])
         if missing.size:
@@ -494,3 +538,93 @@ def _static_frame(
             if r is not None and (best is None or _score(r) > _score(best)):
                 results[name] = r
     return results
+
+
+def _refine_pass(
+    frames: npt.NDArray[np.generic],
+    stacks: dict[str, PatchStack],
+    first: tuple[dict[str, F64], dict[str, F64]],
+    out: tuple[dict[str, npt.NDArray[np.float64]], dict[str, npt.NDArray[np.bool_]]],
+    tracker: _Tracker,
+    band: tuple[float, float],
+    ref: int,
+    progress: ProgressCallback | None,
+) -> None:
+    """Second pass (``_refine.py``), in the first pass's order: every found pose is
+    registered again, from its first-pass pose at the finest level, against the
+    leave-one-out mean template; a vertebra not found in the first pass is registered from
+    its best first-pass pose and from its refined pose in the previous frame, and is found
+    when its quality against the mean template passes the same rules as in the first pass.
+    Poses are then anchored to the reference frame (``refine_anchor``). ``first`` (the found
+    poses and the best poses where not found) and ``out`` (quality, found) are updated in
+    place."""
+    mats, cands = first
+    quality, found = out
+    opts = tracker.o
+    n = int(frames.shape[0])
+    names = list(mats)
+    new = {nm: np.full((n, 3, 3), np.nan) for nm in names}
+    new_q = {nm: np.full(n, np.nan) for nm in names}
+    rescued = {nm: np.zeros(n, dtype=bool) for nm in names}
+    limit_px = opts.refine_max_change_mm * tracker.px_per_mm
+    prev: dict[str, F64 | None] = {}
+    order = [ref, *range(ref + 1, n), *range(ref - 1, -1, -1)]
+    for i, k in enumerate(order):
+        if k == ref or k == ref - 1:  # walking away from the reference, as the first pass
+            prev = {
+                nm: new[nm][ref] if np.isfinite(new[nm][ref]).all() else np.eye(3) for nm in names
+            }
+        pyr = FramePyramid(frames[k], sigma=band[0], highpass=band[1])
+        results: dict[str, Registration | None] = {}
+        for nm in names:
+            tm = stacks[nm].template(tracker.t[nm], k)
+            if tm is None or (k == ref and opts.refine_anchor <= 0):
+                results[nm] = None
+                continue
+            lt = tm.levels[tm.finest]
+            box0 = lt.box * 2.0**lt.level
+            if found[nm][k]:
+                r = tracker.refine(pyr, tm, mats[nm][k], tm.finest)
+                ok = r.visible >= opts.min_visible_fraction and within(
+                    r.matrix, mats[nm][k], box0, limit_px
+                )
+                results[nm] = r if ok else None
+                continue
+            best: Registration | None = None
+            for m0 in (cands[nm][k], prev.get(nm)):
+                if m0 is None or not np.isfinite(m0).all():
+                    continue
+                got = tracker.refine(pyr, tm, m0, min(tm.finest + 1, tm.coarsest))
+                if best is None or _score(got) > _score(best):
+                    best = got
+            results[nm] = best if best is not None and tracker.ok(best) else None
+        rescue = {nm for nm, r in results.items() if r is not None and not found[nm][k]}
+        _resolve_conflicts(tracker, results)
+        for nm, res in results.items():
+            if res is None or res.conflict:
+                continue
+            new[nm][k] = res.matrix
+            new_q[nm][k] = res.quality
+            rescued[nm][k] = nm in rescue
+            prev[nm] = res.matrix
+        if progress:
+            progress(n + i + 1, 2 * n)
+    for nm in names:
+        tm = tracker.t[nm]
+        # A vertebra not found in the first pass is found where its quality against the mean
+        # template stays within found_drop of its median over the frames found before.
+        kept = found[nm] & np.isfinite(new_q[nm])
+        kept[ref] = False
+        typical = float(np.median(new_q[nm][kept])) if kept.any() else 1.0
+        good = rescued[nm] & (new_q[nm] >= typical - opts.found_drop)
+        good &= new_q[nm] >= opts.quality_threshold
+        anchor = np.eye(3)
+        if opts.refine_anchor > 0:
+            if not np.isfinite(new[nm][ref]).all():
+                continue  # the reference could not be re-registered: keep the first pass
+            anchor = rigid_inverse(partial_pose(new[nm][ref], opts.refine_anchor, tm.centre))
+        ok = kept | good
+        mats[nm][ok] = new[nm][ok] @ anchor
+        quality[nm][ok] = new_q[nm][ok]
+        found[nm][good] = True
+        mats[nm][ref] = np.eye(3)

@@ -1,9 +1,12 @@
 """Automatic vertebra recognition: find, outline and label vertebral bodies without clicks.
 
-A classical pipeline (no trained weights): the spine's centre line by dynamic programming
-over a bright-band and endplate-edge score, disc spaces as minima of the profile along it,
-each body fitted as a quadrilateral to its four edges with sub-pixel refinement, names
-counted from the sacrum, a user's anchor, or the field edge. See ``docs/recognition.md``.
+Two stages combined: a small network (U-Net with CenterNet-style heatmaps, trained on
+phantom DRRs by ``scripts/train_recognition.py``, run in NumPy from ``data/vertebra_net.npz``)
+and a classical pipeline (the spine's centre line by dynamic programming, disc spaces as
+minima of the profile along it, each body fitted as a quadrilateral to its four edges with
+sub-pixel refinement). Names are counted from the sacrum, a user's anchor, or the field
+edge; every body carries a confidence and those below the threshold are reported, not
+proposed. See ``docs/recognition.md``.
 """
 
 from dynaspine.recognition._detect import Detection, find_vertebrae, parameters

@@ -27,9 +27,11 @@ from dynaspine.recognition._centerline import (
 )
 from dynaspine.recognition._fit import Gradient, fit_body
 from dynaspine.recognition._label import Candidate, assign_labels
+from dynaspine.recognition._learned import combine, net_candidates
 
 FloatArray = npt.NDArray[np.float64]
 View = Literal["lateral", "ap"]
+Method = Literal["auto", "classical", "net"]
 
 
 @lru_cache(maxsize=1)
@@ -76,14 +78,17 @@ class Detection:
     view: str
     rejected: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    source: dict[str, str] = field(default_factory=dict)
+    method: str = "auto"
 
     def to_json(self) -> dict[str, Any]:
         """MARKS.json plus the recognition's confidences and notes (extra keys)."""
         doc = self.landmarks.to_json()
         doc["recognition"] = {
-            "method": "dynaspine.recognition classical (centre line, discs, edge fit)",
+            "method": _METHOD_TEXT[self.method],
             "view": self.view,
             "confidence": {k: round(v, 3) for k, v in self.confidence.items()},
+            "source": dict(self.source),
             "label_method": self.label_method,
             "label_confidence": round(self.label_confidence, 3),
             "rejected": [
@@ -97,6 +102,13 @@ class Detection:
             "notes": list(self.notes),
         }
         return doc
+
+
+_METHOD_TEXT = {
+    "auto": "dynaspine.recognition: network (data/vertebra_net.npz) + classical edge fit",
+    "classical": "dynaspine.recognition classical (centre line, discs, edge fit)",
+    "net": "dynaspine.recognition network (data/vertebra_net.npz)",
+}
 
 
 def _check_inputs(
@@ -199,6 +211,7 @@ def find_vertebrae(
     view: View = "lateral",
     anchor: str | None = None,
     frame: int = 0,
+    method: Method = "auto",
 ) -> Detection:
     """Find, outline and label the vertebral bodies on one radiograph or fluoroscopy frame.
 
@@ -216,6 +229,9 @@ def find_vertebrae(
         overrides the automatic labelling.
     frame
         Frame index written into the landmarks.
+    method
+        ``"auto"`` (network and edge fit combined, the default), ``"classical"`` (edge fit
+        only) or ``"net"`` (network only); for comparisons.
 
     Returns
     -------
@@ -224,11 +240,58 @@ def find_vertebrae(
         ``data/recognition.json``; the rest are reported in ``rejected``.
     """
     img, sp = _check_inputs(image, pixel_spacing_mm, view, anchor)
+    if method not in ("auto", "classical", "net"):
+        raise InputError(f"method must be 'auto', 'classical' or 'net', got {method!r}")
     prm = parameters()
     step = float(prm["coarse_step_mm"])
     g = coarse_image(
         img, pixel_spacing_mm=sp, step_mm=step, background_mm=float(prm["background_mm"])
     )
+    threshold = float(prm["confidence_threshold"])
+    amin, amax = (float(v) for v in prm["aspect_range"])
+    found: list[Candidate] = []
+    if method != "net":
+        found = _classical(img, g, sp=sp, view=view, prm=prm)
+    if method != "classical":
+        net = net_candidates(
+            img,
+            pixel_spacing_mm=sp,
+            prm=prm,
+            shape_check=lambda corners: _shape_factor(corners, img.shape, (amin, amax)),
+        )
+        sp_mean = math.sqrt(sp[0] * sp[1])
+        found = combine(
+            found, net, threshold=threshold, agree_px=float(prm["net"]["agree_mm"]) / sp_mean
+        )
+        found = _dedupe(found)
+        found.sort(key=lambda c: float(c.corners[:, 1].mean()))
+    det: Detection = assign_labels(
+        found,
+        g=g,
+        step_mm=step,
+        pixel_spacing_mm=sp,
+        view=view,
+        anchor=anchor,
+        frame=frame,
+        threshold=threshold,
+        sacrum_tilt_deg=(
+            float(prm["sacrum_tilt_deg"]["from_median_above"]),
+            float(prm["sacrum_tilt_deg"]["from_next"]),
+        ),
+        detection_cls=Detection,
+        presence_threshold=None
+        if method == "classical"
+        else float(prm["net"]["presence_threshold"]),
+    )
+    det.method = method
+    return det
+
+
+def _classical(
+    img: FloatArray, g: FloatArray, *, sp: tuple[float, float], view: str, prm: dict[str, Any]
+) -> list[Candidate]:
+    """Candidates of the classical pipeline (centre line, disc spaces, edge fit)."""
+    step = float(prm["coarse_step_mm"])
     line = _centre_line(g, view=view, prm=prm)
     spans = _candidates(g, line, prm=prm)
     sp_mean = math.sqrt(sp[0] * sp[1])
@@ -265,7 +328,7 @@ def find_vertebrae(
         found.append(max(tries, key=lambda c: c.confidence))
     found = _dedupe(found)
     found.sort(key=lambda c: float(c.corners[:, 1].mean()))
-    found = _consistent_sizes(
+    return _consistent_sizes(
         found,
         grad=grad,
         threshold=float(prm["confidence_threshold"]),
@@ -273,21 +336,34 @@ def find_vertebrae(
         max_tilt_deg=float(prm["max_endplate_tilt_deg"][view]),
         assess=lambda corners, scores: _assess(corners, scores, img.shape, full_conf, (amin, amax)),
     )
-    return assign_labels(
-        found,
-        g=g,
-        step_mm=step,
-        pixel_spacing_mm=sp,
-        view=view,
-        anchor=anchor,
-        frame=frame,
-        threshold=float(prm["confidence_threshold"]),
-        sacrum_tilt_deg=(
-            float(prm["sacrum_tilt_deg"]["from_median_above"]),
-            float(prm["sacrum_tilt_deg"]["from_next"]),
-        ),
-        detection_cls=Detection,
-    )
+
+
+def _shape_factor(
+    corners: FloatArray, shape: tuple[int, ...], aspect: tuple[float, float]
+) -> tuple[float, list[str]]:
+    """Confidence factor of the shape checks (0.3 per failed check) and the reasons."""
+    factor = 1.0
+    why: list[str] = []
+    top = float(np.linalg.norm(corners[1] - corners[0]))
+    bot = float(np.linalg.norm(corners[2] - corners[3]))
+    left = float(np.linalg.norm(corners[3] - corners[0]))
+    right = float(np.linalg.norm(corners[2] - corners[1]))
+    h, w = (left + right) / 2, (top + bot) / 2
+    if w <= 0 or not (aspect[0] <= h / w <= aspect[1]):
+        factor *= 0.3
+        why.append(f"height/width {h / max(w, 1e-9):.2f} is implausible")
+    if min(top, bot) < 0.6 * max(top, bot) or min(left, right) < 0.6 * max(left, right):
+        factor *= 0.3
+        why.append("opposite sides differ in length by more than 40%")
+    rows, cols = shape[0], shape[1]
+    if (
+        np.any(corners < -0.5)
+        or np.any(corners[:, 0] > cols - 0.5)
+        or np.any(corners[:, 1] > rows - 0.5)
+    ):
+        factor *= 0.3
+        why.append("outline leaves the image")
+    return factor, why
 
 
 def _assess(
@@ -299,27 +375,8 @@ def _assess(
 ) -> Candidate:
     """Confidence of one outline: weakest side's edge strength, times shape checks."""
     conf = float(np.clip(np.min(scores) / full_conf, 0.0, 1.0))
-    why: list[str] = []
-    top = float(np.linalg.norm(corners[1] - corners[0]))
-    bot = float(np.linalg.norm(corners[2] - corners[3]))
-    left = float(np.linalg.norm(corners[3] - corners[0]))
-    right = float(np.linalg.norm(corners[2] - corners[1]))
-    h, w = (left + right) / 2, (top + bot) / 2
-    if w <= 0 or not (aspect[0] <= h / w <= aspect[1]):
-        conf *= 0.3
-        why.append(f"height/width {h / max(w, 1e-9):.2f} is implausible")
-    if min(top, bot) < 0.6 * max(top, bot) or min(left, right) < 0.6 * max(left, right):
-        conf *= 0.3
-        why.append("opposite sides differ in length by more than 40%")
-    rows, cols = shape[0], shape[1]
-    if (
-        np.any(corners < -0.5)
-        or np.any(corners[:, 0] > cols - 0.5)
-        or np.any(corners[:, 1] > rows - 0.5)
-    ):
-        conf *= 0.3
-        why.append("outline leaves the image")
-    return Candidate(corners=corners, confidence=conf, edge_scores=scores, why=why)
+    factor, why = _shape_factor(corners, shape, aspect)
+    return Candidate(corners=corners, confidence=conf * factor, edge_scores=scores, why=why)
 
 
 def _size(c: Candidate) -> tuple[float, float, FloatArray]:

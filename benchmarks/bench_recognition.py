@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_recognition.py [--ivr] [--only SUBSTRING] [--set tune|held]
-        [--method auto|classical|net] [--weights NET.npz]
+        [--method auto|classical|net] [--weights NET.npz] [--bone ct|sharp] [--refine]
 
 Each row is one condition (phantom settings). ``set`` says whether the condition was used
 to tune ``dynaspine/recognition/data/recognition.json`` (``tune``) or held out (``held``).
@@ -239,7 +239,16 @@ def main() -> None:
     ap.add_argument("--weights", default=None, help="network weights (.npz) instead of the bundled")
     ap.add_argument("--set", default=None, choices=["tune", "held"], help="only these rows")
     ap.add_argument("--bone", default="ct", choices=["ct", "sharp"], help="CT rows' bone_model")
+    ap.add_argument(
+        "--refine",
+        action="store_true",
+        help="edge-refine network-only outlines (off in recognition.json)",
+    )
     a = ap.parse_args()
+    if a.refine:
+        from dynaspine.recognition._detect import parameters
+
+        parameters()["net"]["refine"]["enabled"] = True
     if a.weights:
         from dynaspine.recognition._net import use_weights
 

@@ -11,9 +11,10 @@ Writes the weights (batch norm folded into the convolutions) to
 ``dynaspine.recognition`` runs in NumPy without PyTorch. See
 ``src/dynaspine/recognition/data/vertebra_net.md`` for the provenance of the shipped file.
 
-Training frames come from ``dynaspine.phantom.generate`` with seeds from 1000 up; what is
-**held out** (never generated for training) is listed in ``HELD_OUT`` and measured by
-``benchmarks/bench_recognition.py``.
+Training frames come from ``dynaspine.phantom.generate`` with seeds from 1000 up; the CT
+films use the 3 mm bone model or the sharp one (``bone_model="sharp"``) half and half
+(``--sharp-fraction``). What is **held out** (never generated for training) is listed in
+``HELD_OUT`` and measured by ``benchmarks/bench_recognition.py``.
 """
 
 from __future__ import annotations
@@ -104,9 +105,20 @@ def _corners_at(st: Any, k: int) -> dict[str, np.ndarray]:
     return out
 
 
-def make_frames(n: int, seed: int, *, log: bool = True) -> list[Frame]:
-    """Render about ``n`` training frames (CT and parametric, lateral and AP)."""
+SHARP_FRACTION = 0.5  # CT films rendered with bone_model="sharp" (the rest: the 3 mm model)
+
+
+def make_frames(
+    n: int, seed: int, *, log: bool = True, sharp_fraction: float = SHARP_FRACTION
+) -> list[Frame]:
+    """Render about ``n`` training frames (CT and parametric, lateral and AP).
+
+    CT films use ``bone_model="sharp"`` with probability ``sharp_fraction``, drawn from a
+    separate generator (``default_rng([seed, 2])``) so that every other drawn parameter is
+    the same as with ``sharp_fraction=0``.
+    """
     rng = np.random.default_rng(seed)
+    bone_rng = np.random.default_rng([seed, 2])
     frames: list[Frame] = []
     i = 0
     t0 = time.perf_counter()
@@ -142,6 +154,8 @@ def make_frames(n: int, seed: int, *, log: bool = True) -> list[Frame]:
             "texture": float(rng.uniform(0.05, 0.3)),
             "gas": bool(rng.random() < 0.8),
         }
+        if anatomy == "ct" and bone_rng.random() < sharp_fraction:
+            kw["bone_model"] = "sharp"
         if anatomy == "parametric":
             chains = CHAINS_LATERAL if view == "lateral" else CHAINS_AP
             kw["vertebrae"] = chains[int(rng.integers(len(chains)))]
@@ -179,8 +193,22 @@ def _gauss(shape: tuple[int, int], pts: np.ndarray, sigma: float) -> np.ndarray:
     return out
 
 
-def augment(fr: Frame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One training sample: input (2, CROP, CROP), targets, loss masks."""
+def augment(
+    fr: Frame, rng: np.random.Generator, *, pixel_peaks: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One training sample: input (2, CROP, CROP), targets, loss masks.
+
+    With ``pixel_peaks`` each heatmap Gaussian is centred on the pixel nearest its point, so
+    that its peak is exactly 1 and the focal loss has one positive pixel per point (as in
+    CenterNet, Zhou et al. 2019; the sub-pixel position is in the offsets and vectors).
+    Without it the Gaussians are centred at the sub-pixel point and only points within
+    ~0.2 px of a pixel centre give a positive (``gt > 0.99``): most bodies, and most crops
+    with the sacrum, then train their heatmap with negatives only.
+    """
+
+    def peak(p: np.ndarray) -> np.ndarray:
+        return np.round(p) if pixel_peaks else p
+
     img = fr.image ** float(np.exp(rng.uniform(-0.5, 0.5)))  # gamma
     if rng.random() < 0.3:
         img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.3, 1.5)) / fr.spacing)
@@ -223,11 +251,11 @@ def augment(fr: Frame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray
         g = _image_order(g)
         cen = g.mean(axis=0)
         ch = 1 if name == "S1" else 0
-        cg = _gauss((CROP, CROP), cen[None], 1.5)
+        cg = _gauss((CROP, CROP), peak(cen)[None], 1.5)
         np.maximum(heat[ch], cg, out=heat[ch])
         sel = cg > 0.4
         for k in range(4):
-            kg = _gauss((CROP, CROP), g[k][None], 1.0)
+            kg = _gauss((CROP, CROP), peak(g[k])[None], 1.0)
             np.maximum(heat[2 + k], kg, out=heat[2 + k])
             ks = kg > 0.3
             reg[2 * k][ks] = (g[k][0] - xx)[ks]
@@ -335,7 +363,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
+        "--sharp-fraction",
+        type=float,
+        default=SHARP_FRACTION,
+        help="share of CT films rendered with bone_model='sharp' (0: the 3 mm bone model only)",
+    )
+    ap.add_argument(
         "--threads", type=int, default=1, help="PyTorch threads (1: robust on a busy CPU)"
+    )
+    ap.add_argument(
+        "--subpixel-peaks",
+        action="store_true",
+        help="centre heatmap targets at sub-pixel points (before 2026-11-22: few positives)",
     )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--cache", type=Path, default=None, help="folder to keep rendered frames in")
@@ -354,14 +393,15 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(a.threads)
     cv2.setNumThreads(1)  # OpenCV's pool and PyTorch's fight over 2 cores otherwise
     t0 = time.perf_counter()
-    cache = a.cache / f"frames-{a.frames}-seed{a.seed}.pkl" if a.cache else None
+    tag = f"frames-{a.frames}-seed{a.seed}-sharp{a.sharp_fraction:g}"
+    cache = a.cache / f"{tag}.pkl" if a.cache else None
     if cache is not None and cache.exists():
         with cache.open("rb") as fh:
             frames = pickle.load(fh)
         print(f"loaded {len(frames)} frames from {cache}", flush=True)
     else:
         print(f"rendering {a.frames} frames (seed {a.seed}) ...", flush=True)
-        frames = make_frames(a.frames, a.seed, log=not a.tiny)
+        frames = make_frames(a.frames, a.seed, log=not a.tiny, sharp_fraction=a.sharp_fraction)
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
             with cache.open("wb") as fh:
@@ -379,7 +419,10 @@ def main(argv: list[str] | None = None) -> int:
     t1 = time.perf_counter()
     run = np.zeros(3)
     for step in range(a.steps):
-        batch = [augment(frames[int(rng.integers(len(frames)))], rng) for _ in range(a.batch)]
+        batch = [
+            augment(frames[int(rng.integers(len(frames)))], rng, pixel_peaks=not a.subpixel_peaks)
+            for _ in range(a.batch)
+        ]
         x = torch.from_numpy(np.stack([b[0] for b in batch]))
         tg = torch.from_numpy(np.stack([b[1] for b in batch]))
         mk = torch.from_numpy(np.stack([b[2] for b in batch]))

@@ -25,9 +25,9 @@ from dynaspine.recognition._centerline import (
     profile,
     trace,
 )
-from dynaspine.recognition._fit import Gradient, fit_body
+from dynaspine.recognition._fit import Gradient, fit_body, inside_quad
 from dynaspine.recognition._label import Candidate, assign_labels
-from dynaspine.recognition._learned import combine, net_candidates
+from dynaspine.recognition._learned import combine, net_candidates, refine_edges
 
 FloatArray = npt.NDArray[np.float64]
 View = Literal["lateral", "ap"]
@@ -263,6 +263,8 @@ def find_vertebrae(
         found = combine(
             found, net, threshold=threshold, agree_px=float(prm["net"]["agree_mm"]) / sp_mean
         )
+        if method == "auto":
+            found = refine_edges(found, img, pixel_spacing_mm=sp, prm=prm)
         found = _dedupe(found)
         found.sort(key=lambda c: float(c.corners[:, 1].mean()))
     det: Detection = assign_labels(
@@ -459,24 +461,11 @@ def _consistent_sizes(
     return out
 
 
-def _inside(p: FloatArray, quad: FloatArray) -> bool:
-    sign = None
-    for i in range(4):
-        a, b = quad[i], quad[(i + 1) % 4]
-        cr = (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
-        s = cr > 0
-        if sign is None:
-            sign = s
-        elif s != sign:
-            return False
-    return True
-
-
 def _dedupe(found: list[Candidate]) -> list[Candidate]:
     """Drop an outline whose centre lies inside a more confident one."""
     kept: list[Candidate] = []
     for cand in sorted(found, key=lambda c: -c.confidence):
-        if any(_inside(cand.corners.mean(axis=0), k.corners) for k in kept):
+        if any(inside_quad(cand.corners.mean(axis=0), k.corners) for k in kept):
             continue
         kept.append(cand)
     return kept

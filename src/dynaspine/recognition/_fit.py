@@ -222,3 +222,18 @@ def fit_body(
         corners=corners,
         scores=np.array([sup.score, side1.score, inf.score, side0.score]),
     )
+
+
+def inside_quad(p: FloatArray, quad: FloatArray) -> bool:
+    """Whether point ``p`` lies strictly inside the convex quadrilateral ``quad`` (4 x 2,
+    either winding): the cross products of every side with ``p`` share one sign."""
+    sign = None
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        cr = (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+        s = cr > 0
+        if sign is None:
+            sign = s
+        elif s != sign:
+            return False
+    return True

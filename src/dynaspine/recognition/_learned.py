@@ -4,8 +4,9 @@ The network finds bodies and places their corners on a 2 mm grid with sub-pixel 
 it works where the body edges are faint (DRRs of a 3 mm CT, real films). The classical
 edge fit (``_fit``) is more precise where the edges are sharp. Where both outline the same
 body and agree (every corner within ``agree_mm``), the edge fit's corners are kept (its
-sub-pixel edge refinement); otherwise the network's. Bodies only one method finds are kept
-when their own confidence passes the threshold.
+sub-pixel edge refinement); otherwise the network's, each of whose sides is then re-measured
+on the image's edges where they are strong (``_refine``, ``refine_edges``). Bodies only one
+method finds are kept when their own confidence passes the threshold.
 """
 
 from __future__ import annotations
@@ -15,23 +16,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dynaspine.recognition._fit import Gradient, inside_quad
 from dynaspine.recognition._label import Candidate
 from dynaspine.recognition._net import decode, predict
+from dynaspine.recognition._refine import refine_corners
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def _inside(p: FloatArray, quad: FloatArray) -> bool:
-    sign = None
-    for i in range(4):
-        a, b = quad[i], quad[(i + 1) % 4]
-        cr = (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
-        s = cr > 0
-        if sign is None:
-            sign = s
-        elif s != sign:
-            return False
-    return True
 
 
 def image_order(corners: FloatArray) -> FloatArray:
@@ -39,6 +29,14 @@ def image_order(corners: FloatArray) -> FloatArray:
     sup = sorted([corners[0], corners[1]], key=lambda p: float(p[0]))
     inf = sorted([corners[3], corners[2]], key=lambda p: float(p[0]))
     return np.array([sup[0], sup[1], inf[1], inf[0]])
+
+
+def _sacrum_peak(out: npt.NDArray[np.float32], centre: FloatArray) -> float:
+    """Largest sacrum-heatmap value within 2 grid pixels (4 mm) of a body centre."""
+    r, c = round(float(centre[1])), round(float(centre[0]))
+    h, w = out.shape[1:]
+    win = out[1, max(r - 2, 0) : min(r + 3, h), max(c - 2, 0) : min(c + 3, w)]
+    return float(win.max()) if win.size else 0.0
 
 
 def net_candidates(
@@ -52,7 +50,10 @@ def net_candidates(
 
     Confidence = the weakest of the centre and corner heatmap peaks divided by
     ``prm["net"]["peak_full_confidence"]`` (clipped to 1), times the shape checks of the
-    edge fit (``shape_check(corners) -> (factor, reasons)``).
+    edge fit (``shape_check(corners) -> (factor, reasons)``). A body found by the body
+    output is marked as the sacrum when the sacrum output within 4 mm of its centre reaches
+    ``prm["net"]["sacrum_ratio"]`` times its body-centre peak (the body output is trained
+    without S1, so it is weaker there, while the sacrum output is not).
     """
     cfg = prm["net"]
     out, inv = predict(image, pixel_spacing_mm)
@@ -62,11 +63,15 @@ def net_candidates(
         search_px=float(cfg["corner_search_mm"]) / 2.0,
     )
     full = float(cfg["peak_full_confidence"])
+    ratio = float(cfg.get("sacrum_ratio", np.inf))
     cands: list[Candidate] = []
     for b in bodies:
         corners = b.corners @ inv[:, :2].T + inv[:, 2]
         factor, why = shape_check(corners)
         conf = float(np.clip(b.confidence / full, 0.0, 1.0)) * factor
+        if not b.sacrum and _sacrum_peak(out, b.corners.mean(axis=0)) >= ratio * b.centre_score:
+            b.sacrum = True
+            why.append("the sacrum output is strong relative to the body output here")
         cands.append(
             Candidate(
                 corners=image_order(corners),
@@ -82,7 +87,7 @@ def net_candidates(
     # the body and sacrum channels can both fire on one body: keep the stronger
     kept: list[Candidate] = []
     for c in sorted(cands, key=lambda c: -c.confidence):
-        if any(_inside(c.corners.mean(axis=0), k.corners) for k in kept):
+        if any(inside_quad(c.corners.mean(axis=0), k.corners) for k in kept):
             continue
         kept.append(c)
     return kept
@@ -103,7 +108,7 @@ def combine(
         for i, e in enumerate(edges):
             if i in used:
                 continue
-            if _inside(e.corners.mean(axis=0), n.corners) and _inside(
+            if inside_quad(e.corners.mean(axis=0), n.corners) and inside_quad(
                 n.corners.mean(axis=0), e.corners
             ):
                 match = i
@@ -134,3 +139,43 @@ def combine(
             out.append(e)
     out += [e for i, e in enumerate(edges) if i not in used]
     return out
+
+
+def refine_edges(
+    cands: list[Candidate],
+    image: npt.NDArray[np.float64],
+    *,
+    pixel_spacing_mm: tuple[float, float],
+    prm: dict[str, Any],
+) -> list[Candidate]:
+    """Re-measure the sides of the network-only outlines on the image's edges, in place.
+
+    Uses ``prm["net"]["refine"]`` (``search_mm``, ``min_score``, ``span``) and the edge
+    fit's gradient scale ``prm["gradient_sigma_mm"]``; a candidate whose sides are all too
+    weak keeps the network's corners. Refined candidates get ``source="net+edges"``.
+    """
+    cfg = prm["net"].get("refine")
+    todo = [c for c in cands if c.source == "net"]
+    if not cfg or not cfg.get("enabled", True) or not todo:
+        return cands
+    sp_mean = float(np.sqrt(pixel_spacing_mm[0] * pixel_spacing_mm[1]))
+    grad = Gradient.of(image, sigma_px=max(0.8, float(prm["gradient_sigma_mm"]) / sp_mean))
+    for c in todo:
+        new, _scores, replaced = refine_corners(
+            grad,
+            image_order(c.corners),
+            search_px=float(cfg["search_mm"]) / sp_mean,
+            min_score=float(cfg["min_score"]),
+            span=float(cfg.get("span", 0.6)),
+        )
+        if replaced == 0:
+            continue
+        shift = float(np.max(np.linalg.norm(new - image_order(c.corners), axis=1))) * sp_mean
+        if shift > 2.0 * float(cfg["search_mm"]):  # nearly parallel sides: keep the network's
+            continue
+        c.corners = new
+        c.source = "net+edges"
+        c.why.append(
+            f"{replaced} side(s) refined on the image's edges (corners moved {shift:.1f} mm)"
+        )
+    return cands

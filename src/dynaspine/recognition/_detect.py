@@ -25,9 +25,9 @@ from dynaspine.recognition._centerline import (
     profile,
     trace,
 )
-from dynaspine.recognition._fit import Gradient, fit_body, inside_quad
+from dynaspine.recognition._fit import Gradient, fit_body
 from dynaspine.recognition._label import Candidate, assign_labels
-from dynaspine.recognition._learned import combine, net_candidates, refine_edges
+from dynaspine.recognition._learned import combine, dedupe, net_candidates, refine_edges
 
 FloatArray = npt.NDArray[np.float64]
 View = Literal["lateral", "ap"]
@@ -265,7 +265,7 @@ def find_vertebrae(
         )
         if method == "auto":
             found = refine_edges(found, img, pixel_spacing_mm=sp, prm=prm)
-        found = _dedupe(found)
+        found = dedupe(found)
         found.sort(key=lambda c: float(c.corners[:, 1].mean()))
     det: Detection = assign_labels(
         found,
@@ -328,7 +328,7 @@ def _classical(
             )
             tries.append(_assess(fit.corners, fit.scores, img.shape, full_conf, (amin, amax)))
         found.append(max(tries, key=lambda c: c.confidence))
-    found = _dedupe(found)
+    found = dedupe(found)
     found.sort(key=lambda c: float(c.corners[:, 1].mean()))
     return _consistent_sizes(
         found,
@@ -459,13 +459,3 @@ def _consistent_sizes(
                 best = refit
         out.append(best)
     return out
-
-
-def _dedupe(found: list[Candidate]) -> list[Candidate]:
-    """Drop an outline whose centre lies inside a more confident one."""
-    kept: list[Candidate] = []
-    for cand in sorted(found, key=lambda c: -c.confidence):
-        if any(inside_quad(cand.corners.mean(axis=0), k.corners) for k in kept):
-            continue
-        kept.append(cand)
-    return kept

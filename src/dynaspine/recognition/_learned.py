@@ -85,11 +85,16 @@ def net_candidates(
             )
         )
     # the body and sacrum channels can both fire on one body: keep the stronger
+    return dedupe(cands)
+
+
+def dedupe(found: list[Candidate]) -> list[Candidate]:
+    """Drop an outline whose centre lies inside a more confident one."""
     kept: list[Candidate] = []
-    for c in sorted(cands, key=lambda c: -c.confidence):
-        if any(inside_quad(c.corners.mean(axis=0), k.corners) for k in kept):
+    for cand in sorted(found, key=lambda c: -c.confidence):
+        if any(inside_quad(cand.corners.mean(axis=0), k.corners) for k in kept):
             continue
-        kept.append(c)
+        kept.append(cand)
     return kept
 
 

@@ -7,14 +7,13 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: ICD-10-CM code shape (with or without the dot): letter, digit, alphanumeric, up to 4 more.
 _ICD10_RE = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
 _HCPCS_RE = re.compile(r"^[0-9A-Z]{4}[0-9A-Z]$")
 _MODIFIER_RE = re.compile(r"^[0-9A-Z]{2}$")
 
-NPI = Annotated[str, Field(pattern=r"^\d{10}$", description="National Provider Identifier")]
 TIN = Annotated[str, Field(pattern=r"^\d{9}$", description="Employer identification number")]
 
 
@@ -29,6 +28,19 @@ def npi_check_digit_ok(npi: str) -> bool:
                 digit -= 9
         total += digit
     return total % 10 == 0
+
+
+def _npi_luhn(value: str) -> str:
+    if not npi_check_digit_ok(value):
+        raise ValueError(f"NPI {value} fails the NPI check digit (Luhn, prefix 80840)")
+    return value
+
+
+NPI = Annotated[
+    str,
+    Field(pattern=r"^\d{10}$", description="National Provider Identifier"),
+    AfterValidator(_npi_luhn),
+]
 
 
 class _Model(BaseModel):
@@ -56,13 +68,6 @@ class BillingProvider(_Model):
     contact_name: str = Field("BILLING OFFICE", min_length=1, max_length=60)
     phone: str = Field(pattern=r"^\d{10}$", description="10 digits, no punctuation")
 
-    @field_validator("npi")
-    @classmethod
-    def _npi_luhn(cls, value: str) -> str:
-        if not npi_check_digit_ok(value):
-            raise ValueError(f"NPI {value} fails the NPI check digit (Luhn, prefix 80840)")
-        return value
-
 
 class RenderingProvider(_Model):
     """The rendering (interpreting) physician (837P loop 2310B)."""
@@ -71,13 +76,6 @@ class RenderingProvider(_Model):
     first_name: str | None = Field(None, max_length=35)
     npi: NPI
     taxonomy: str | None = Field(None, pattern=r"^[0-9A-Z]{9}X$")
-
-    @field_validator("npi")
-    @classmethod
-    def _npi_luhn(cls, value: str) -> str:
-        if not npi_check_digit_ok(value):
-            raise ValueError(f"NPI {value} fails the NPI check digit (Luhn, prefix 80840)")
-        return value
 
 
 class Person(_Model):

@@ -275,6 +275,21 @@ def _projections(
     return parts, bg, np.array([mid])
 
 
+def _pixel_box(
+    pa: FloatArray, pb: FloatArray, *, centre: FloatArray, ac: float, bc: float, sp: float
+) -> tuple[int, int, int, int]:
+    """Pixel box ``(x0, y0, x1, y1)`` covering the plane extents ``pa`` (a, mm) and ``pb``
+    (b, mm); image x and y grow opposite to a and b, plane point (ac, bc) at ``centre``."""
+    xs = centre[0] - (pa - ac) / sp
+    ys = centre[1] - (pb - bc) / sp
+    return (
+        math.floor(xs.min()),
+        math.floor(ys.min()),
+        math.ceil(xs.max()) + 1,
+        math.ceil(ys.max()) + 1,
+    )
+
+
 def _resample(
     coarse: F32Image,
     *,
@@ -398,14 +413,7 @@ def build_ct(
             hi = nz.max(axis=0) + margin
             pa = np.array([ia0 + lo[0] * ivox, ia0 + hi[0] * ivox])
             pb = np.array([ib0 + lo[1] * ivox, ib0 + hi[1] * ivox])
-            xs = centre[0] - (pa - ac) / sp
-            ys = centre[1] - (pb - bc) / sp
-            box = (
-                math.floor(xs.min()),
-                math.floor(ys.min()),
-                math.ceil(xs.max()) + 1,
-                math.ceil(ys.max()) + 1,
-            )
+            box = _pixel_box(pa, pb, centre=centre, ac=ac, bc=bc, sp=sp)
             layer = _resample(
                 img, voxel=ivox, a0=ia0, b0=ib0, ac=ac, bc=bc, sp=sp, centre=centre, box=box
             )
@@ -506,14 +514,7 @@ def _attach_oblique(
         # crop: the sub-volume's plane extent plus the room a rotation may need
         pa = np.array([sub_a0 - 12.0, sub_a0 + (hi[1] - lo[1]) * vox + 12.0])
         pb = np.array([sub_b0 - 3.0, sub_b0 + (hi[2] - lo[2]) * vox + 3.0])
-        xs = centre[0] - (pa - ac) / sp
-        ys = centre[1] - (pb - bc) / sp
-        box = (
-            math.floor(xs.min()),
-            math.floor(ys.min()),
-            math.ceil(xs.max()) + 1,
-            math.ceil(ys.max()) + 1,
-        )
+        box = _pixel_box(pa, pb, centre=centre, ac=ac, bc=bc, sp=sp)
         info[name] = ObliquePart(volume=sub, a0=sub_a0, b0=sub_b0, centre=c3, axis=axis3, box=box)
         anat.axial_axes[name] = axis3
     # the voxel axes of the sub-volume are (beam, a, b): rotation matrices act on them directly

@@ -32,7 +32,6 @@ worker count's mean (ideal: the ratio of the worker counts). Alternate the count
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import statistics
 import tempfile
@@ -81,21 +80,11 @@ def make_tree(root: Path, *, n: int, frames: int, size: int, vertebrae: list[str
 
 def bench(tree: Path, *, workers: int, out: Path) -> dict[str, float]:
     """One row: start a cluster of ``workers``, run the batch, return the timings."""
-    from distributed import Client, LocalCluster
-
-    from dynaspine.batch import Ledger, run_batch, scan_tree
+    from dynaspine.batch import Ledger, open_client, run_batch, scan_tree
 
     specs = scan_tree(tree)
     t0 = time.perf_counter()
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        silence_logs=logging.ERROR,
-    )
-    client = Client(cluster)
-    try:
+    with open_client(workers=workers) as client:
         client.run(_warm)
         start_s = time.perf_counter() - t0
         control_s = _control(client)
@@ -104,9 +93,6 @@ def bench(tree: Path, *, workers: int, out: Path) -> dict[str, float]:
             raise SystemExit(f"batch did not finish cleanly: {summary.to_json()}")
         records = Ledger(out / "ledger.jsonl").read()
         control_s = (control_s + _control(client)) / 2
-    finally:
-        client.close()
-        cluster.close()
     return {
         "workers": workers,
         "start_s": start_s,

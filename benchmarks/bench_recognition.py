@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -249,6 +250,8 @@ def main() -> None:
         from dynaspine.recognition._detect import parameters
 
         parameters()["net"]["refine"]["enabled"] = True
+    if a.weights and not Path(a.weights).is_file():
+        ap.error(f"--weights {a.weights}: no such file")
     if a.weights:
         from dynaspine.recognition._net import use_weights
 

@@ -120,9 +120,10 @@ def load_weights() -> Weights:
             )
         with np.load(io.BytesIO(raw)) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:  # pragma: no cover - packaging error
+    except (OSError, ValueError) as exc:
+        where = _OVERRIDE[0] if _OVERRIDE else "data/vertebra_net.npz"
         raise DataError(
-            f"recognition weights data/vertebra_net.npz are unreadable: {exc}",
+            f"recognition weights {where} are unreadable: {exc}",
             hint="reinstall dynaspine, or retrain with scripts/train_recognition.py",
         ) from None
     widths = tuple(int(v) for v in arrays.pop("widths"))

@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_recognition.py [--ivr] [--only SUBSTRING] [--set tune|held]
-        [--method auto|classical|net] [--weights NET.npz] [--bone ct|sharp] [--refine]
+        [--method auto|classical|net] [--weights NET.npz] [--bone sharp|ct] [--refine]
 
 Each row is one condition (phantom settings). ``set`` says whether the condition was used
 to tune ``dynaspine/recognition/data/recognition.json`` (``tune``) or held out (``held``).
@@ -239,7 +239,7 @@ def main() -> None:
     )
     ap.add_argument("--weights", default=None, help="network weights (.npz) instead of the bundled")
     ap.add_argument("--set", default=None, choices=["tune", "held"], help="only these rows")
-    ap.add_argument("--bone", default="ct", choices=["ct", "sharp"], help="CT rows' bone_model")
+    ap.add_argument("--bone", default="sharp", choices=["ct", "sharp"], help="CT rows' bone_model")
     ap.add_argument(
         "--refine",
         action="store_true",
@@ -270,7 +270,7 @@ def main() -> None:
     for name, which, kw, mirror in CONDITIONS:
         if (a.only and a.only not in name) or (a.set and a.set != which):
             continue
-        if a.bone != "ct" and kw.get("anatomy") == "ct":
+        if kw.get("anatomy") == "ct":
             kw = {**kw, "bone_model": a.bone}
         r = run(name, kw, mirror, a.ivr, a.method)
         pooled[which].append(r)

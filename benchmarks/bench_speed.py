@@ -111,7 +111,7 @@ def main() -> None:
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()
-        track(study, marks, options=opts)
+        track(study, marks, options=opts, view="lateral")
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(15)
         return
@@ -119,7 +119,7 @@ def main() -> None:
     tracks = None
     for _ in range(args.repeat):
         t0, c0 = time.perf_counter(), time.process_time()
-        tracks = track(study, marks, options=opts)
+        tracks = track(study, marks, options=opts, view="lateral")
         best = min(best, time.perf_counter() - t0)
         best_cpu = min(best_cpu, time.process_time() - c0)
     assert tracks is not None

@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/bench_tracking.py [--seeds 2] [--static-seeds 5] [--only SUBSTRING]
-                                        [--anatomy parametric|ct|both] [--bone ct|sharp]
+                                        [--anatomy parametric|ct|both] [--bone sharp|ct]
+                                        [--metering spine|field]
                                         [--set KEY=VALUE ...] [--baseline KEY=VALUE ...]
 
 ``--set`` overrides a :class:`dynaspine.tracking.TrackingOptions` field (e.g.
@@ -129,7 +130,7 @@ def run_case(
         study = ph.to_study()
         ref = ph.landmarks.frame
         t0 = time.perf_counter()
-        tr = track(study, ph.true_landmarks, options=options)
+        tr = track(study, ph.true_landmarks, options=options, view=ph.view)
         pool.seconds.append(time.perf_counter() - t0)
         spacing = float(np.mean(ph.pixel_spacing_mm))
         for nm in tr.names:
@@ -151,7 +152,7 @@ def run_case(
             pool.rot += list((a_got - a_true)[both])
         pool.ivr += _ivr_errors(tr, ph, ref)
         if case.kw.get("click_noise_px", 0.0) > 0:
-            trc = track(study, ph.landmarks, options=options)
+            trc = track(study, ph.landmarks, options=options, view=ph.view)
             pool.ivr_click += _ivr_errors(trc, ph, ref)
             for nm in trc.names:
                 truth = ph.truth.corners[nm]
@@ -172,7 +173,13 @@ def main() -> None:
     ap.add_argument("--static-seeds", type=int, default=5)
     ap.add_argument("--only", default="")
     ap.add_argument("--anatomy", choices=["parametric", "ct", "both"], default="parametric")
-    ap.add_argument("--bone", choices=["ct", "sharp"], default="ct", help="CT bone_model")
+    ap.add_argument("--bone", choices=["ct", "sharp"], default="sharp", help="CT bone_model")
+    ap.add_argument(
+        "--metering",
+        choices=["spine", "field"],
+        default="spine",
+        help="phantom exposure metering ('field': the phantom before 2026-12-06)",
+    )
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--baseline", action="append", default=[], metavar="KEY=VALUE")
     args = ap.parse_args()
@@ -188,7 +195,8 @@ def main() -> None:
         for case in cases(anatomy):
             if args.only and args.only not in case.name:
                 continue
-            if anatomy == "ct" and args.bone != "ct":
+            case.kw["metering"] = args.metering
+            if anatomy == "ct":
                 case.kw["bone_model"] = args.bone
             seeds = args.static_seeds if case.static else args.seeds
             phantoms: dict[int, Any] = {}

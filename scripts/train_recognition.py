@@ -154,8 +154,8 @@ def make_frames(
             "texture": float(rng.uniform(0.05, 0.3)),
             "gas": bool(rng.random() < 0.8),
         }
-        if anatomy == "ct" and bone_rng.random() < sharp_fraction:
-            kw["bone_model"] = "sharp"
+        if anatomy == "ct":
+            kw["bone_model"] = "sharp" if bone_rng.random() < sharp_fraction else "ct"
         if anatomy == "parametric":
             chains = CHAINS_LATERAL if view == "lateral" else CHAINS_AP
             kw["vertebrae"] = chains[int(rng.integers(len(chains)))]

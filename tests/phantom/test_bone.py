@@ -183,3 +183,14 @@ def test_cli_bone_option(tmp_path) -> None:
     ok = cli("--bone", "sharp", "--frames", "2", "--size", "64", "--pixel-spacing", "3")
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "o" / "truth.json").is_file()
+
+
+def test_ct_default_is_the_sharp_bone_except_with_axial_coupling() -> None:
+    kw = {"n_frames": 2, "shape": (64, 64), "pixel_spacing_mm": 3.0, "dose": "none"}
+    plain = generate(**kw)
+    assert plain.metadata["bone_model"] == "sharp"
+    assert plain.metadata["metering"] == "spine"
+    assert generate(axial_coupling=0.2, **kw).metadata["bone_model"] == "ct"
+    assert generate(anatomy="parametric", **kw).metadata["bone_model"] == "ct"
+    with pytest.raises(PhantomError, match="metering"):
+        generate(metering="centre", **kw)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ KW = {
     "pixel_spacing_mm": 1.4,
     "enhance": 0.0,
     "texture": 0.0,
+    "bone_model": "ct",  # axial coupling re-projects the 3 mm CT bone: compare like with like
 }
 
 

@@ -305,3 +305,31 @@ def test_following_layer_is_exact_where_every_vertebra_moves_alike() -> None:
     assert np.abs(c - d)[0:10, 60:75].max() < tol
     assert abs(c[45, 40] - a[45, 40]) < tol  # at a vertebra's centre it follows it
     assert np.abs(c - a)[0:10, 60:75].max() > 10 * tol
+
+
+@pytest.mark.parametrize("meter_window", [True, False])
+def test_exposure_is_metered_on_the_spine_window_or_the_whole_field(meter_window: bool) -> None:
+    # A thick "spine" (line integral 2) in a quarter of the field, thin tissue (0) elsewhere.
+    # Metered on the spine window, the spine gets the table's quanta per mm^2; metered on the
+    # whole field (median: thin tissue), exp(-2) of them, so its noise is e times higher.
+    from dynaspine.phantom._render import Detector
+
+    ref = np.zeros((128, 128), np.float32)
+    ref[32:96, 32:64] = 2.0
+    ref[32:40, 32:64] = 3.0  # a denser strip, so the display window leaves room above 2
+    quanta = 400.0
+    det = Detector(
+        ref,
+        pixel_spacing_mm=1.0,
+        quanta_per_mm2=quanta,
+        blur_fwhm_mm=0.0,
+        window_box=(24, 28, 72, 100),
+        meter_window=meter_window,
+    )
+    rng = np.random.default_rng(5)
+    a = det.expose(ref, rng).astype(float)
+    b = det.expose(ref, rng).astype(float)
+    # log-domain noise of one frame in the spine: sd(log N) = 1 / sqrt(N)
+    sd = np.std((a - b)[42:94, 34:62]) / np.sqrt(2.0) / det.scale
+    counts = quanta if meter_window else quanta * np.exp(-2.0)
+    assert sd == pytest.approx(1.0 / np.sqrt(counts), rel=0.1)

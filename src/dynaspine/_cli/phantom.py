@@ -91,11 +91,11 @@ def register(app: typer.Typer) -> None:
             "--ct-dir",
             help="Another CT folder (ct.nii.gz + TotalSegmentator masks); default: bundled.",
         ),
-        bone: str = typer.Option(
-            "ct",
+        bone: str | None = typer.Option(
+            None,
             "--bone",
-            help="CT only: ct (the CT's 3 mm bone) or sharp (super-resolved bone with a "
-            "cortical shell, docs/phantom.md).",
+            help="CT only: sharp (super-resolved bone with a cortical shell, docs/phantom.md; "
+            "the default) or ct (the CT's own 3 mm bone; the default with --axial-coupling).",
         ),
         seed: int = typer.Option(0, "--seed", help="Random seed (drift, gas, noise, clicks)."),
         fps: float | None = typer.Option(None, "--fps", help="Cine frame rate (default 15)."),
@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
                 cycle_s=cycle,
                 axial_coupling=axial_coupling,
                 ct_dir=ct_dir,
-                bone_model=_choice("bone", bone),  # type: ignore[arg-type]
+                bone_model=None if bone is None else _choice("bone", bone),  # type: ignore[arg-type]
                 progress=cb,
             )
         with progress_bar("writing DICOM", enabled=not quiet) as cb:

@@ -120,7 +120,7 @@ def analyze(
         raise InputError(f"view must be 'lateral' or 'ap', got {view!r}")
     opts = options or AnalysisOptions()
     check_landmarks_on_study(study, landmarks)
-    tracks = track(study, landmarks, options=opts.tracking, progress=progress)
+    tracks = track(study, landmarks, options=opts.tracking, view=view, progress=progress)
     corners = {}
     for name, arr in tracks.corners.items():
         masked = np.array(arr, dtype=np.float64, copy=True)

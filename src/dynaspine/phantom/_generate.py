@@ -32,6 +32,7 @@ Anatomy_ = Literal["ct", "parametric"]
 Geometry = Literal["parallel", "cone"]
 Dose = Literal["fluoro", "radiograph", "none"]
 BoneModel = Literal["ct", "sharp"]
+Metering = Literal["spine", "field"]
 
 DEFAULT_PARAMETRIC = ("L1", "L2", "L3", "L4", "L5", "S1")
 
@@ -263,7 +264,8 @@ def generate(
     texture: float = 0.15,
     axial_coupling: float = 0.0,
     ct_dir: str | Path | None = None,
-    bone_model: BoneModel = "ct",
+    bone_model: BoneModel | None = None,
+    metering: Metering | None = None,
     progress: ProgressCallback | None = None,
 ) -> PhantomStudy:
     """Generate a phantom study with exactly known motion of every vertebra.
@@ -335,14 +337,24 @@ def generate(
         (TotalSegmentator's ``vertebrae_L1.nii.gz`` ... ``sacrum.nii.gz``), axis-aligned RAS
         with isotropic voxels; default: the bundled CT.
     bone_model
-        CT only: ``"ct"`` (default) projects the CT's own bone, whose 3 mm voxels blur
-        every edge over about 3 mm; ``"sharp"`` super-resolves each vertebra's mask to a
-        0.5 mm grid (smoothed signed distance, cubic B-splines) and models its bone as a
-        0.35 mm cortical shell of compact bone around the CT's own cancellous attenuation,
-        conserving each vertebra's total attenuation (``phantom/data/bone.json``, sources
-        there; see docs/phantom.md). The motion is the same for both (same seed); the
-        reference corners are fitted to each model's own body surface (they differ by
-        up to about 2 mm on lateral views, 4 mm on AP views).
+        CT only: ``"sharp"`` (the default, except with ``axial_coupling``) super-resolves
+        each vertebra's mask to a 0.5 mm grid (smoothed signed distance, cubic B-splines)
+        and models its bone as a 0.35 mm cortical shell of compact bone around the CT's own
+        cancellous attenuation, conserving each vertebra's total attenuation
+        (``phantom/data/bone.json``, sources there; see docs/phantom.md), so endplates and
+        cortices show as the sharp lines of a radiograph; ``"ct"`` projects the CT's own
+        bone, whose 3 mm voxels blur every edge over about 3 mm (the default with
+        ``axial_coupling``, whose axially rotated vertebrae are re-projected from the CT).
+        The motion is the same for both (same seed); the reference corners are fitted to
+        each model's own body surface (they differ by up to about 2 mm on lateral views,
+        4 mm on AP views). The parametric phantom has its own analytic shell (``"ct"``
+        stands for it).
+    metering
+        Where the automatic exposure control meters the reference frame, so that the
+        dose's quanta per mm^2 are reached at the median transmission there: ``"spine"``
+        (the spine region, as a fluoroscope's automatic brightness control meters the
+        centre of the field, Geise 2001) or ``"field"`` (the whole field); default from
+        ``data/imaging.json`` (``"spine"``).
     progress
         ``progress(done, total)`` callback.
     """
@@ -381,6 +393,8 @@ def generate(
         raise PhantomError(f"unknown anatomy {anatomy!r}", hint="use 'ct' or 'parametric'")
     from dynaspine.phantom._ct_bone import check_bone_model
 
+    if bone_model is None:
+        bone_model = "sharp" if anatomy == "ct" and not axial_coupling else "ct"
     check_bone_model(bone_model)
     if bone_model != "ct" and anatomy != "ct":
         raise PhantomError(
@@ -395,6 +409,9 @@ def generate(
             "bone_model='ct' with axial_coupling",
         )
     table = imaging_table()
+    metering = metering or table["exposure_control"]["metering"]
+    if metering not in ("spine", "field"):
+        raise PhantomError(f"unknown metering {metering!r}", hint="use 'spine' or 'field'")
     if isinstance(dose, str):
         if dose not in ("fluoro", "radiograph", "none"):
             raise PhantomError(
@@ -542,6 +559,7 @@ def generate(
         quanta_per_mm2=quanta,
         blur_fwhm_mm=blur,
         window_box=box,
+        meter_window=metering == "spine",
         enhance=enhance,
     )
     frames = np.empty((n, rows, cols), dtype=np.uint16)
@@ -588,6 +606,7 @@ def generate(
             "seed": seed,
             "anatomy": anatomy,
             "bone_model": bone_model,
+            "metering": metering,
             "blur_fwhm_mm": blur,
             "levels": [
                 {

@@ -1,7 +1,9 @@
 """Compose frames: warp every layer by its exact transform, add, then image formation.
 
 Image formation (per frame): transmitted fluence ``exp(-line integral)`` normalised by an
-automatic exposure control to the reference frame's median; Poisson (quantum) noise at
+automatic exposure control to the reference frame's median transmission in its metering
+field (the spine region, as a fluoroscope's automatic brightness control meters the centre
+of the field; or the whole field); Poisson (quantum) noise at
 the chosen dose; detector blur (Gaussian, applied to the detected signal, so noise is
 blurred too, as in a scintillator); log transform (bone bright, MONOCHROME2); optional
 unsharp masking (the local-contrast processing every digital radiography system applies;
@@ -206,6 +208,12 @@ def quantum_noise(
     return np.asarray(np.maximum(out, 0.0), dtype=np.float32)
 
 
+def _crop(img: npt.NDArray[np.float32], box: tuple[int, int, int, int]) -> npt.NDArray[np.float32]:
+    """The part of ``img`` inside ``box`` = ``(x0, y0, x1, y1)``, clipped to the image."""
+    x0, y0, x1, y1 = box
+    return img[max(0, y0) : max(y1, y0 + 1), max(0, x0) : max(x1, x0 + 1)]
+
+
 class Detector:
     """Turns line integrals into 12-bit MONOCHROME2 frames (bone bright).
 
@@ -213,12 +221,12 @@ class Detector:
     ----------
     reference
         Noise-free line integrals of the reference frame: sets the exposure (median
-        transmission) and the display window for the whole series.
+        transmission in the metering field) and the display window for the whole series.
     pixel_spacing_mm
         For the pixel area (quanta per pixel) and the blur in pixels.
     quanta_per_mm2
-        Effective detected X-ray quanta per mm^2 at the median transmission; ``None`` for
-        a noise-free image.
+        Effective detected X-ray quanta per mm^2 at the median transmission of the metering
+        field; ``None`` for a noise-free image.
     blur_fwhm_mm
         Full width at half maximum of the Gaussian detector blur; 0 for none.
     enhance, enhance_sigma_mm
@@ -226,6 +234,11 @@ class Detector:
     window_box
         ``(x0, y0, x1, y1)`` region of the reference frame (the spine) that sets the display
         window, as an automatic brightness control would; everything else may clip.
+    meter_window
+        ``True``: the exposure is set on the median transmission inside ``window_box`` (an
+        automatic brightness or exposure control meters a central field, which a spine study
+        centres on the spine: Geise, RadioGraphics 21:227, 2001); ``False``: on the median of
+        the whole field.
     """
 
     def __init__(
@@ -236,18 +249,19 @@ class Detector:
         quanta_per_mm2: float | None,
         blur_fwhm_mm: float,
         window_box: tuple[int, int, int, int] | None = None,
+        meter_window: bool = False,
         enhance: float = 0.0,
         enhance_sigma_mm: float = 8.0,
     ) -> None:
         self.enhance = enhance
         self.enhance_sigma_px = enhance_sigma_mm / pixel_spacing_mm
-        self.level = float(np.median(reference))
+        metered = reference if window_box is None or not meter_window else _crop(reference, window_box)
+        self.level = float(np.median(metered))
         self.quanta = None if quanta_per_mm2 is None else quanta_per_mm2 * pixel_spacing_mm**2
         self.sigma_px = blur_fwhm_mm / (2.0 * math.sqrt(2.0 * math.log(2.0))) / pixel_spacing_mm
         clean = self._process(self._log(self._blur(np.exp(-(reference - self.level)))))
         if window_box is not None:
-            x0, y0, x1, y1 = window_box
-            clean = clean[max(0, y0) : max(y1, y0 + 1), max(0, x0) : max(x1, x0 + 1)]
+            clean = _crop(clean, window_box)
         lo, hi = np.percentile(clean, [0.5, 99.8])
         span = max(float(hi - lo), 1e-6)
         # 8 % headroom on each side so moved bone and noise rarely clip

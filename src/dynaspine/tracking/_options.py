@@ -79,7 +79,10 @@ class TrackingOptions:
         finer detail, noisy fluoroscopy gets the broader default.
     posterior_margin
         Extension of the template towards the posterior elements, as a fraction of the
-        vertebral body depth (0 = body only). Lateral views only make sense of it.
+        vertebral body depth (0 = body only, the default); applied on lateral views only
+        (``track(..., view="lateral")``). It helps where the bodies' own edges are faint
+        and the images noisy, and costs accuracy where the bodies have sharp cortices
+        (docs/tracking.md).
     smoothing_px
         Gaussian smoothing sigma in pixels of the working pyramid level.
     highpass_px
@@ -127,7 +130,7 @@ class TrackingOptions:
     neighbour_radius_mm: float = _d("search.neighbour_radius_mm")
     template_dilation: float = _d("template.dilation")
     template_margin_mm: float = _d("template.margin_mm")
-    posterior_margin: float = 0.0
+    posterior_margin: float = _d("template.posterior_margin")
     smoothing_px: float = _d("template.smoothing_px")
     highpass_px: float = _d("template.highpass_px")
     adaptive_band_pass: bool = True

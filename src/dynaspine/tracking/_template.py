@@ -25,6 +25,12 @@ F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 
 _SHIFT = 4  # fixed-point bits for cv2.fillPoly (sub-pixel polygon corners)
+# Levels up to this many pixels (512 x 512) are band-passed whole on their first request: one
+# pass costs about 2.5 ms there, less than the overlapping rectangles of six vertebrae (about
+# 6 ms a frame; benchmarks/bench_speed.py --source phantom: 56 -> 65 frames/s). Larger levels
+# are band-passed in rectangles around what registration needs (whole 1024 x 1024 levels
+# made --source synthetic, six small bodies, slower: 46 -> 35 frames/s).
+_WHOLE_LEVEL_PX = 1 << 18
 
 
 class FramePyramid:
@@ -95,7 +101,8 @@ class FramePyramid:
         x1 = min(math.ceil(need[2] + room), cols - 1)
         y1 = min(math.ceil(need[3] + room), rows - 1)
         area = sum((r[2] - r[0] + 1) * (r[3] - r[1] + 1) for r in rects)
-        if area + (x1 - x0 + 1) * (y1 - y0 + 1) > 0.6 * rows * cols:
+        new = (x1 - x0 + 1) * (y1 - y0 + 1)
+        if rows * cols <= _WHOLE_LEVEL_PX or area + new > 0.6 * rows * cols:
             x0, y0, x1, y1 = 0, 0, cols - 1, rows - 1
             rects.clear()
         m = math.ceil(3 * self.highpass) + math.ceil(3 * self.sigma) + 2

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,7 @@ from dynaspine.tracking._template import (
 )
 
 ProgressCallback = Callable[[int, int], None]
+View = Literal["lateral", "ap"]
 
 
 @dataclass
@@ -77,6 +79,7 @@ def _build_templates(
     spacing: float,
     sigma: float,
     highpass: float,
+    posterior_margin: float,
 ) -> dict[str, VertebraTemplate]:
     rows, cols = int(reference.shape[0]), int(reference.shape[1])
     ref_pyr = FramePyramid(reference, sigma=sigma, highpass=highpass)
@@ -95,7 +98,7 @@ def _build_templates(
             corners,
             dilation=opts.template_dilation,
             margin_px=opts.template_margin_mm / spacing,
-            posterior_margin=opts.posterior_margin,
+            posterior_margin=posterior_margin,
             min_template_px=opts.min_template_px,
             search_template_px=opts.search_template_px,
         )
@@ -245,6 +248,7 @@ def track(
     landmarks: Landmarks,
     *,
     options: TrackingOptions | None = None,
+    view: View | None = None,
     progress: ProgressCallback | None = None,
 ) -> Tracks:
     """Track every landmarked vertebra through every frame of ``study``.
@@ -270,6 +274,9 @@ def track(
         Four corners per vertebra on the reference frame ``landmarks.frame``.
     options
         :class:`TrackingOptions`; defaults when ``None``.
+    view
+        ``"lateral"``: with ``options.posterior_margin`` > 0 the templates take in part of
+        the posterior elements; ``"ap"`` or ``None`` (unknown): the vertebral body only.
     progress
         ``progress(done, total)`` after each frame.
 
@@ -294,6 +301,8 @@ def track(
             f"landmarks are on frame {ref} but the study {study.source or ''} has {n} frame(s)",
             hint="set 'frame' in the landmarks file to the 0-based index of the reference frame",
         )
+    if view not in (None, "lateral", "ap"):
+        raise InputError(f"view must be 'lateral', 'ap' or None, got {view!r}")
     names = landmarks.names
     spacing = float(sum(study.pixel_spacing_mm) / 2.0)
     if not math.isfinite(spacing) or spacing <= 0:
@@ -309,12 +318,19 @@ def track(
     sigma, highpass = bands[-1]
     expected = 1.0
     for sigma, highpass in bands:
-        templates = _build_templates(frames[ref], landmarks, opts, spacing, sigma, highpass)
+        templates = _build_templates(frames[ref], landmarks, opts, spacing, sigma, highpass, 0.0)
         expected = float(
             np.median([tm.levels[tm.finest].expected_quality for tm in templates.values()])
         )
         if expected >= opts.fine_min_expected:
             break
+    # Lateral views may take in part of the posterior elements (more edges, further from the
+    # centre); the noise yardstick above stays that of the body alone.
+    posterior = view == "lateral" and opts.posterior_margin > 0
+    if posterior:
+        templates = _build_templates(
+            frames[ref], landmarks, opts, spacing, sigma, highpass, opts.posterior_margin
+        )
 
     # Quality expected from the reference frame's noise alone (template and frame with
     # independent noise of the same level): the yardstick before a vertebra has a history.
@@ -357,7 +373,7 @@ def track(
             if static:
                 results = _static_frame(tracker, pyr, names, states)
             else:
-                results = _cine_frame(tracker, pyr, names, states, pool)
+                results = _cine_frame(tracker, pyr, names, states, pool, prior)
             _resolve_conflicts(tracker, results)
             frame_q = _frame_quality(results)
             for nm, r in results.items():
@@ -409,6 +425,11 @@ def track(
         f"mode: {'static films (global search on every frame)' if static else 'cine'}",
         f"band-pass: smoothing sigma {sigma:g} px, high-pass sigma {highpass:g} px",
     ]
+    if posterior:
+        notes.append(
+            f"posterior elements: templates extend {opts.posterior_margin:g} of the body "
+            "depth posteriorly (lateral view)"
+        )
     if refine:
         notes.append(
             f"template refinement: noise-limited templates (median expected quality "
@@ -436,6 +457,7 @@ def _cine_frame(
     names: list[str],
     states: dict[str, _State],
     pool: ThreadPoolExecutor | None,
+    prior: dict[str, float],
 ) -> dict[str, Registration | None]:
     opts = tracker.o
 
@@ -458,12 +480,15 @@ def _cine_frame(
     else:
         results = {nm: first(nm) for nm in names}
     # Recovery where the quality fell below the threshold or clearly below what this
-    # vertebra reached recently (or, on the first frames, what the others reach in this
-    # frame); caudal first so a recovered vertebra can guide its cranial neighbour.
+    # vertebra reached recently (or, on the first frames, below what the others reach in
+    # this frame or what the reference frame's noise allows: after a large first motion
+    # most vertebrae can sit in wrong optima, which pulls the frame's median down too);
+    # caudal first so a recovered vertebra can guide its cranial neighbour.
     frame_q = _frame_quality(results)
     for name in reversed(names):
         best = results[name]
-        expected = states[name].typical if states[name].typical > 0 else frame_q
+        typical = states[name].typical
+        expected = typical if typical > 0 else max(frame_q, prior[name])
         if tracker.ok(best) and best is not None and best.quality >= expected - opts.quality_drop:
             continue
         tm = tracker.t[name]

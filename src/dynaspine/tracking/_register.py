@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from dynaspine.tracking._template import (
@@ -183,8 +182,12 @@ def register_level(
         # averages the template's and the warped frame's gradients, so the fixed point is
         # the true least-squares optimum even where template and frame differ (noise,
         # overlapping structures) and convergence is quadratic.
-        gxi = cv2.Sobel(patch, cv2.CV_32F, 1, 0, ksize=1).ravel().take(lt.index)
-        gyi = cv2.Sobel(patch, cv2.CV_32F, 0, 1, ksize=1).ravel().take(lt.index)
+        # central differences at the template pixels only (what a 1 x 3 Sobel gives there;
+        # template pixels lie at least 2 pixels inside the patch)
+        flat = patch.ravel()
+        row = lt.size[0]
+        gxi = flat.take(lt.index + 1) - flat.take(lt.index - 1)
+        gyi = flat.take(lt.index + row) - flat.take(lt.index - row)
         half = np.float32(0.25 * gain)  # 1/2 for the average, 1/2 for the central difference
         gx = lt.grad_t[0] * np.float32(0.5) + gxi * half
         gy = lt.grad_t[1] * np.float32(0.5) + gyi * half
